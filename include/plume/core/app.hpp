@@ -1,0 +1,129 @@
+// App is the service registry: services by path (with ":name" placeholders), app-level hooks,
+// the call pipeline that runs hooks in Feathers' order and emits service events, and listeners
+// for those events (transports, the mesh and sync subscribe here).
+#pragma once
+
+#include <plume/core/hooks.hpp>
+#include <plume/core/service.hpp>
+#include <plume/core/task.hpp>
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace plume {
+
+class Schema;
+
+// A registered service: the service, its path and options, and its hooks.
+class ServiceEntry {
+ public:
+  ServiceEntry(App& app, std::string path, std::unique_ptr<Service> service, ServiceOptions options);
+
+  Service& service() noexcept { return *service_; }
+  const std::string& path() const noexcept { return path_; }
+  const ServiceOptions& options() const noexcept { return options_; }
+  // True when `method` may be called from outside (it is in options().methods).
+  bool exposes(std::string_view method) const noexcept;
+  // Every event the service emits: created, updated, patched, removed and its custom events.
+  const std::vector<std::string>& events() const noexcept { return events_; }
+  // The schema of the records, when the service has one (REST coerces query strings by it).
+  const Schema* schema() const noexcept { return schema_; }
+  void set_schema(const Schema* schema) noexcept { schema_ = schema; }
+
+  // Adds hooks to this service: app.service("messages").hooks({.before = {{"create", {f}}}}).
+  ServiceEntry& hooks(const Hooks& hooks);
+  const Hooks& registered_hooks() const noexcept { return hooks_; }
+
+ private:
+  App& app_;
+  std::string path_;
+  std::unique_ptr<Service> service_;
+  ServiceOptions options_;
+  std::vector<std::string> events_;
+  const Schema* schema_ = nullptr;
+  Hooks hooks_;
+};
+
+// A service event as listeners see it.
+struct ServiceEvent {
+  std::string_view path;
+  std::string_view event;
+  const Json& data;
+  const HookContext* context;  // null for custom events emitted by the service itself
+};
+using EventListener = std::function<void(const ServiceEvent&)>;
+
+// The result of resolving a URL path: the service, the id segment if any, and placeholder values.
+struct RouteMatch {
+  ServiceEntry* entry = nullptr;
+  std::optional<std::string> id;
+  JsonObject route;
+};
+
+struct AppOptions {
+  // Threads for blocking work (SQLite, hashing). 0 = max(2, hardware threads).
+  std::size_t worker_threads = 0;
+};
+
+class App {
+ public:
+  explicit App(AppOptions options = {});
+  ~App();
+  App(const App&) = delete;
+  App& operator=(const App&) = delete;
+
+  // Registers a service. Leading and trailing slashes are stripped; "users/:userId/messages"
+  // registers a path with a placeholder. Registering a path twice throws.
+  ServiceEntry& use(std::string_view path, std::unique_ptr<Service> service, ServiceOptions options = {});
+  // The service at exactly this path; throws NotFound("Service 'x' not found") when absent.
+  ServiceEntry& service(std::string_view path);
+  ServiceEntry* find_service(std::string_view path) noexcept;
+  const std::vector<std::unique_ptr<ServiceEntry>>& services() const noexcept { return services_; }
+
+  // Resolves "messages", "messages/7" or "users/7/messages/3" to a service, an id and route
+  // values: the longest registered path wins, then one more segment is the id.
+  std::optional<RouteMatch> lookup(std::string_view url_path) const;
+
+  // App-level hooks, run for every service.
+  App& hooks(const Hooks& hooks);
+
+  // Runs a call through the hook pipeline. Fill context.method, id, data and params first; on
+  // return context.result (and dispatch, status_code) hold the outcome. Errors propagate as
+  // plume::Error after the error hooks ran. Events are emitted on success.
+  Task<void> run(HookContext& context);
+
+  // Internal calls (provider empty unless params say otherwise); they run hooks and emit events.
+  Task<Json> find(std::string_view path, Params params = {});
+  Task<Json> get(std::string_view path, Id id, Params params = {});
+  Task<Json> create(std::string_view path, Json data, Params params = {});
+  Task<Json> update(std::string_view path, NullableId id, Json data, Params params = {});
+  Task<Json> patch(std::string_view path, NullableId id, Json data, Params params = {});
+  Task<Json> remove(std::string_view path, NullableId id, Params params = {});
+  Task<Json> call(std::string_view path, std::string_view method, Json data, Params params = {});
+
+  // Service events, one per record for multi results, after the whole hook pipeline succeeded.
+  void on_event(EventListener listener);
+  void emit_event(std::string_view path, std::string_view event, const Json& data, const HookContext* context);
+
+  WorkerPool& workers() noexcept { return *workers_; }
+
+  // Application settings (the resolved configuration), for services and hooks to read.
+  Json& settings() noexcept { return settings_; }
+
+ private:
+  std::vector<std::unique_ptr<ServiceEntry>> services_;
+  Hooks hooks_;
+  std::vector<EventListener> listeners_;
+  std::unique_ptr<WorkerPool> workers_;
+  Json settings_ = JsonObject{};
+};
+
+// "created" for create, "updated", "patched", "removed"; empty for custom methods.
+std::string_view default_event_for(std::string_view method) noexcept;
+
+}  // namespace plume

@@ -1,0 +1,79 @@
+// Hooks: around, before, after and error functions over a HookContext, registered per method or
+// for "all", on a service or on the app, and run in Feathers' order:
+//   app around all, app around <m>, app before all, app before <m>,
+//   service around all, service around <m>, service before all, service before <m>,
+//   METHOD (skipped when a hook has set context.result),
+//   service after all, service after <m>, app after all, app after <m>, then the event.
+// On an error: service error <m>, service error all, app error <m>, app error all; an error hook
+// that sets context.result recovers the call.
+#pragma once
+
+#include <plume/core/error.hpp>
+#include <plume/core/id.hpp>
+#include <plume/core/json.hpp>
+#include <plume/core/params.hpp>
+#include <plume/core/task.hpp>
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace plume {
+
+class App;
+class Service;
+class ServiceEntry;
+
+enum class HookType { Around, Before, After, Error };
+
+struct HookContext {
+  App& app;
+  ServiceEntry& entry;
+  Service& service;
+  std::string path;
+  std::string method;
+  HookType type = HookType::Before;
+
+  NullableId id;
+  Json data = nullptr;
+  Params params;
+
+  // Setting result before the method runs skips it; in an error hook it recovers the call.
+  std::optional<Json> result;
+  // What external callers receive instead of result ("safe" data); transports send
+  // dispatch if set, else result.
+  std::optional<Json> dispatch;
+  std::optional<Error> error;
+  // The event emitted after success ("created" for create...). Hooks may rename it, or set it to
+  // nullopt to suppress it (Feathers' context.event = null).
+  std::optional<std::string> event;
+  // HTTP status for REST replies (Feathers' context.http.status), and a Location header.
+  std::optional<int> status_code;
+  std::string location;
+
+  // The value transports send: dispatch if set, else result, else null.
+  const Json& reply() const;
+};
+
+using Hook = std::function<Task<void>(HookContext&)>;
+using Next = std::function<Task<void>()>;
+using AroundHook = std::function<Task<void>(HookContext&, const Next&)>;
+
+// Method name ("find", "create", a custom method, or "all") to hooks, run in registration order.
+template <class H>
+using MethodHooks = std::map<std::string, std::vector<H>, std::less<>>;
+
+struct Hooks {
+  MethodHooks<AroundHook> around;
+  MethodHooks<Hook> before;
+  MethodHooks<Hook> after;
+  MethodHooks<Hook> error;
+
+  // Appends other's hooks after this one's (registering hooks twice adds to them).
+  void append(const Hooks& other);
+  bool empty() const noexcept;
+};
+
+}  // namespace plume

@@ -1,0 +1,60 @@
+// Schema describes a service's fields: their types (which SQL stores map to columns and the
+// REST transport uses to coerce query strings), validation rules, defaults, and which fields are
+// unique or secret. Fields outside the schema are allowed and kept as they are.
+#pragma once
+
+#include <plume/core/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace plume {
+
+enum class FieldType { String, Integer, Number, Boolean, Object, Array, Any };
+
+struct FieldSpec {
+  std::string name;
+  FieldType type = FieldType::Any;
+  bool required = false;
+  bool unique = false;
+  bool secret = false;     // hashed on write, never returned to external callers (auth layer)
+  bool nullable = true;    // null is accepted for a field that is not required
+  std::optional<std::string> format;  // "date-time", "email"
+  Json default_value = nullptr;       // "now" for a date-time field means the time of creation
+  bool has_default = false;
+  std::optional<std::int64_t> min_length, max_length;
+  std::optional<double> minimum, maximum;
+  std::vector<Json> enum_values;
+};
+
+class Schema {
+ public:
+  Schema() = default;
+  explicit Schema(std::vector<FieldSpec> fields) : fields_(std::move(fields)) {}
+
+  // Builds a schema from its config form: {text: {type: string, required: true, maxLength: 2000}}.
+  // Unknown keywords or types throw plume::Error (BadRequest) naming the field and keyword.
+  static Schema from_json(const Json& config);
+
+  const std::vector<FieldSpec>& fields() const noexcept { return fields_; }
+  const FieldSpec* field(std::string_view name) const noexcept;
+  bool empty() const noexcept { return fields_.empty(); }
+
+  enum class Mode { Create, Update, Patch };
+  // Validates a record before it is stored, applying defaults on create/update. Violations throw
+  // BadRequest("Validation failed: ...") whose `errors` lists {field, message} for each problem.
+  void validate(JsonObject& record, Mode mode) const;
+
+  // Coerces a REST query (all values strings) by field type: "21" -> 21 for integer fields,
+  // "true" -> true for booleans, "" -> null where the field is nullable. Recurses into operators
+  // ($gt, $in, ...) and $or/$and. Fields without a schema keep their string values; an unparsable
+  // value for a typed field throws BadRequest naming the field.
+  void coerce_query(Json& query) const;
+
+ private:
+  std::vector<FieldSpec> fields_;
+};
+
+}  // namespace plume

@@ -1,0 +1,69 @@
+// Server runs a node's HTTP front: Feathers' REST transport for the App's services, static files,
+// CORS, /healthz, /readyz and /metrics, on Boost.Beast with one io_context per I/O thread.
+// Limits (body size, header size, timeouts) are enforced with Feathers-shaped JSON errors.
+#pragma once
+
+#include <plume/core/app.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace plume::transport {
+
+struct CorsOptions {
+  bool enabled = true;
+  // Allowed origins; "*" allows any (the reply echoes the request's Origin).
+  std::vector<std::string> origins = {"*"};
+};
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 3030;  // 0 = any free port (tests)
+  std::size_t threads = 0;    // I/O threads; 0 = one per core
+  std::size_t body_limit = 1024 * 1024;
+  std::size_t header_limit = 16 * 1024;
+  std::chrono::milliseconds header_timeout{10'000};  // to receive a complete request head
+  std::chrono::milliseconds body_timeout{30'000};    // to receive the body after the head
+  std::chrono::milliseconds idle_timeout{60'000};    // keep-alive connection with no request
+  std::chrono::milliseconds shutdown_grace{10'000};  // in-flight requests may finish within this
+  std::size_t max_connections = 10'000;
+  CorsOptions cors;
+  std::optional<std::string> public_dir;  // static files served at /
+  bool access_log = false;
+};
+
+// A readiness probe for /readyz: returns an empty string when ready, else why not.
+using ReadinessCheck = std::function<std::string()>;
+
+class Server {
+ public:
+  Server(App& app, ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  void add_readiness_check(std::string name, ReadinessCheck check);
+
+  // Binds and starts the I/O threads; returns the bound port. Throws std::runtime_error with
+  // the address and the reason when the port cannot be bound.
+  std::uint16_t start();
+  std::uint16_t port() const noexcept;
+
+  // Graceful stop: stop accepting, let in-flight requests finish (bounded by shutdown_grace),
+  // close idle connections, join the I/O threads. Safe to call from any thread, more than once.
+  void stop();
+  // Blocks until stop() has completed.
+  void wait();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace plume::transport
