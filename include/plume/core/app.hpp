@@ -108,7 +108,8 @@ class App {
 
   // Service events, one per record for multi results, after the whole hook pipeline succeeded.
   void on_event(EventListener listener);
-  void emit_event(std::string_view path, std::string_view event, const Json& data, const HookContext* context);
+  void emit_event(std::string_view path, std::string_view event, const Json& data,
+                  const HookContext* context);
 
   WorkerPool& workers() noexcept { return *workers_; }
 

@@ -24,7 +24,8 @@ enum class ErrorCode : int {
   Conflict = 409,
   Gone = 410,
   LengthRequired = 411,
-  PayloadTooLarge = 413,  // not a Feathers class; answered as GeneralError-shaped JSON with name "PayloadTooLarge"
+  PayloadTooLarge =
+      413,  // not a Feathers class; answered as GeneralError-shaped JSON with name "PayloadTooLarge"
   Unprocessable = 422,
   HeaderFieldsTooLarge = 431,  // likewise, for oversized request headers
   TooManyRequests = 429,

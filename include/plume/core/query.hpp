@@ -48,9 +48,9 @@ class Query {
  public:
   std::optional<std::int64_t> limit;  // $limit as given (before pagination rules)
   std::int64_t skip = 0;
-  std::vector<SortKey> sort;          // in the order the keys were given
+  std::vector<SortKey> sort;  // in the order the keys were given
   std::optional<std::vector<std::string>> select;
-  Condition where;                    // an And node; empty means everything matches
+  Condition where;  // an And node; empty means everything matches
 
   bool matches(const Json& record) const { return where.matches(record); }
   bool matches(std::string_view json_text) const;

@@ -19,8 +19,8 @@ struct FieldSpec {
   FieldType type = FieldType::Any;
   bool required = false;
   bool unique = false;
-  bool secret = false;     // hashed on write, never returned to external callers (auth layer)
-  bool nullable = true;    // null is accepted for a field that is not required
+  bool secret = false;                // hashed on write, never returned to external callers (auth layer)
+  bool nullable = true;               // null is accepted for a field that is not required
   std::optional<std::string> format;  // "date-time", "email"
   Json default_value = nullptr;       // "now" for a date-time field means the time of creation
   bool has_default = false;
