@@ -27,8 +27,11 @@ class ServiceEntry {
   Service& service() noexcept { return *service_; }
   const std::string& path() const noexcept { return path_; }
   const ServiceOptions& options() const noexcept { return options_; }
-  // True when `method` may be called from outside (it is in options().methods).
+  // True when `method` may be called from outside (it is in options().methods, or when that is
+  // empty in service().default_methods()).
   bool exposes(std::string_view method) const noexcept;
+  // The methods callable from outside, as exposes() decides.
+  const std::vector<std::string>& methods() const noexcept { return methods_; }
   // Every event the service emits: created, updated, patched, removed and its custom events.
   const std::vector<std::string>& events() const noexcept { return events_; }
   // The schema of the records, when the service has one (REST coerces query strings by it).
@@ -38,15 +41,22 @@ class ServiceEntry {
   // Adds hooks to this service: app.service("messages").hooks({.before = {{"create", {f}}}}).
   ServiceEntry& hooks(const Hooks& hooks);
   const Hooks& registered_hooks() const noexcept { return hooks_; }
+  // The registered hooks resolved per method (what the call pipeline runs).
+  const HookTable& hook_table() const noexcept { return table_; }
+  // The path split at '/', placeholders keeping their ':' ("users", ":userId", "messages").
+  const std::vector<std::string>& segments() const noexcept { return segments_; }
 
  private:
   App& app_;
   std::string path_;
   std::unique_ptr<Service> service_;
   ServiceOptions options_;
+  std::vector<std::string> methods_;
   std::vector<std::string> events_;
+  std::vector<std::string> segments_;
   const Schema* schema_ = nullptr;
   Hooks hooks_;
+  HookTable table_;
 };
 
 // A service event as listeners see it.
@@ -80,7 +90,8 @@ class App {
   // Registers a service. Leading and trailing slashes are stripped; "users/:userId/messages"
   // registers a path with a placeholder. Registering a path twice throws.
   ServiceEntry& use(std::string_view path, std::unique_ptr<Service> service, ServiceOptions options = {});
-  // The service at exactly this path; throws NotFound("Service 'x' not found") when absent.
+  // The service at exactly this path (slashes stripped); throws NotFound("Can not find service
+  // 'x'"), Feathers' message, when absent.
   ServiceEntry& service(std::string_view path);
   ServiceEntry* find_service(std::string_view path) noexcept;
   const std::vector<std::unique_ptr<ServiceEntry>>& services() const noexcept { return services_; }
@@ -94,7 +105,8 @@ class App {
 
   // Runs a call through the hook pipeline. Fill context.method, id, data and params first; on
   // return context.result (and dispatch, status_code) hold the outcome. Errors propagate as
-  // plume::Error after the error hooks ran. Events are emitted on success.
+  // plume::Error after the error hooks ran (context.error holds it too; after a recovery by an
+  // error hook it keeps the recovered error, as in Feathers). Events are emitted on success.
   Task<void> run(HookContext& context);
 
   // Internal calls (provider empty unless params say otherwise); they run hooks and emit events.
@@ -119,6 +131,7 @@ class App {
  private:
   std::vector<std::unique_ptr<ServiceEntry>> services_;
   Hooks hooks_;
+  HookTable table_;
   std::vector<EventListener> listeners_;
   std::unique_ptr<WorkerPool> workers_;
   Json settings_ = JsonObject{};

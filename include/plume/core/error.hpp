@@ -80,8 +80,15 @@ Error general_error(std::string message, Json data = nullptr);
 Error not_implemented(std::string message, Json data = nullptr);
 Error bad_gateway(std::string message, Json data = nullptr);
 Error unavailable(std::string message, Json data = nullptr);
+Error payment_error(std::string message, Json data = nullptr);
+Error not_acceptable(std::string message, Json data = nullptr);
+Error gone(std::string message, Json data = nullptr);
+Error length_required(std::string message, Json data = nullptr);
+// 413 and 431 (no Feathers class): {"name": "PayloadTooLarge"} / {"name": "RequestHeaderFieldsTooLarge"}.
+Error payload_too_large(std::string message, Json data = nullptr);
+Error header_fields_too_large(std::string message, Json data = nullptr);
 
-// The ErrorCode for an HTTP status, if Feathers has a class for it.
+// The ErrorCode for an HTTP status, if Feathers (or Plume, for 413 and 431) has a class for it.
 std::optional<ErrorCode> error_code_for_status(int status);
 
 }  // namespace plume

@@ -5,7 +5,9 @@
 //   METHOD (skipped when a hook has set context.result),
 //   service after all, service after <m>, app after all, app after <m>, then the event.
 // On an error: service error <m>, service error all, app error <m>, app error all; an error hook
-// that sets context.result recovers the call.
+// that sets context.result recovers the call (outer error hooks are skipped, outer after hooks and
+// the event run). As in Feathers, "error all" wraps "before all" while "error <m>" wraps only
+// "before <m>", the method and the after hooks, so a failing before-all hook skips "error <m>".
 #pragma once
 
 #include <plume/core/error.hpp>
@@ -14,6 +16,7 @@
 #include <plume/core/params.hpp>
 #include <plume/core/task.hpp>
 
+#include <array>
 #include <functional>
 #include <map>
 #include <optional>
@@ -74,6 +77,35 @@ struct Hooks {
   // Appends other's hooks after this one's (registering hooks twice adds to them).
   void append(const Hooks& other);
   bool empty() const noexcept;
+};
+
+// One level's (app's or a service's) hooks for one method, resolved when hooks are registered so
+// that a call finds them without lookups or allocation. Order within each list is run order.
+struct LevelHooks {
+  std::vector<AroundHook> around;  // around "all", then around <m>
+  std::vector<Hook> before_all;
+  std::vector<Hook> before_method;
+  std::vector<Hook> after_all;
+  std::vector<Hook> after_method;
+  std::vector<Hook> error_method;
+  std::vector<Hook> error_all;
+
+  bool empty() const noexcept;
+};
+
+// Hooks by method: the six standard methods in an array, custom methods in a map, and the "all"
+// hooks alone for custom methods that have none of their own.
+class HookTable {
+ public:
+  void rebuild(const Hooks& hooks);
+  const LevelHooks& for_method(std::string_view method) const noexcept;
+  bool empty() const noexcept { return empty_; }
+
+ private:
+  std::array<LevelHooks, 6> standard_;
+  std::map<std::string, LevelHooks, std::less<>> custom_;
+  LevelHooks all_only_;
+  bool empty_ = true;
 };
 
 }  // namespace plume

@@ -62,6 +62,10 @@ class Query {
 // $limit/$skip/$sort values are parsed as integers as Feathers does (parseInt semantics).
 Query parse_query(const Json& query, const QueryOptions& options = {});
 Query parse_query(std::string_view json_text, const QueryOptions& options = {});
+// A string literal is JSON text (Json is constructible from one too, hence this overload).
+inline Query parse_query(const char* json_text, const QueryOptions& options = {}) {
+  return parse_query(std::string_view(json_text), options);
+}
 
 // Sorts records in place by the sort keys (stable; missing fields sort first).
 void sort_records(std::vector<Json>& records, const std::vector<SortKey>& sort);

@@ -34,8 +34,10 @@ class Schema {
   Schema() = default;
   explicit Schema(std::vector<FieldSpec> fields) : fields_(std::move(fields)) {}
 
-  // Builds a schema from its config form: {text: {type: string, required: true, maxLength: 2000}}.
-  // Unknown keywords or types throw plume::Error (BadRequest) naming the field and keyword.
+  // Builds a schema from its config form: {text: {type: string, required: true, maxLength: 2000}}
+  // (or the shorthand `age: integer`). Keywords: type, required, unique, secret, nullable, format
+  // (date-time, email), default, minLength, maxLength, minimum, maximum, enum. Unknown keywords or
+  // types throw plume::Error (BadRequest) naming the field and keyword.
   static Schema from_json(const Json& config);
 
   const std::vector<FieldSpec>& fields() const noexcept { return fields_; }
@@ -43,14 +45,18 @@ class Schema {
   bool empty() const noexcept { return fields_.empty(); }
 
   enum class Mode { Create, Update, Patch };
-  // Validates a record before it is stored, applying defaults on create/update. Violations throw
-  // BadRequest("Validation failed: ...") whose `errors` lists {field, message} for each problem.
+  // Validates a record before it is stored. Create and Update apply defaults to absent fields and
+  // require `required` ones; Patch checks only the fields it carries. Null is accepted where the
+  // field is nullable (by default, fields that are not required). Every problem is collected:
+  // BadRequest("Validation failed") whose `errors` lists {field, message} for each.
   void validate(JsonObject& record, Mode mode) const;
 
-  // Coerces a REST query (all values strings) by field type: "21" -> 21 for integer fields,
-  // "true" -> true for booleans, "" -> null where the field is nullable. Recurses into operators
-  // ($gt, $in, ...) and $or/$and. Fields without a schema keep their string values; an unparsable
-  // value for a typed field throws BadRequest naming the field.
+  // Coerces a REST query (all values strings) by field type: "21" -> 21 for integer fields, "2.5"
+  // for numbers, "true"/"false" for booleans, "" -> null where an integer, number or boolean field
+  // is nullable (string fields keep ""). Recurses into operators ($gt, $in, ...; not the $like
+  // patterns) and $or/$and; $limit/$skip/$sort/$select are left to parse_query. Fields not in the
+  // schema (including the id field unless listed) keep their string values. An unparsable value
+  // throws BadRequest("Invalid value 'abc' for integer field 'age'").
   void coerce_query(Json& query) const;
 
  private:

@@ -1,0 +1,211 @@
+#include <plume/core/error.hpp>
+#include <plume/core/json.hpp>
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/stream_parser.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <limits>
+
+namespace plume {
+
+namespace {
+
+// Nesting limit for untrusted text: deep enough for any record or query, shallow enough that a
+// hostile body cannot exhaust the stack.
+constexpr std::size_t kMaxJsonDepth = 64;
+
+// Messages in the form JavaScript's JSON.parse gives them, which is what Feathers users see for a
+// malformed body ("Unexpected token } in JSON at position 7").
+std::string describe_parse_failure(std::string_view text, std::size_t position, bool at_end) {
+  if (at_end || position >= text.size()) {
+    return "Unexpected end of JSON input";
+  }
+  std::string message = "Unexpected token ";
+  const char c = text[position];
+  if (static_cast<unsigned char>(c) < 0x20) {
+    char code[8];
+    std::snprintf(code, sizeof code, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+    message += code;
+  } else {
+    message += c;
+  }
+  message += " in JSON at position ";
+  message += std::to_string(position);
+  return message;
+}
+
+enum class NumberKind { Signed, Unsigned, Double };
+
+NumberKind number_kind(const Json& v) {
+  if (v.is_int64()) return NumberKind::Signed;
+  if (v.is_uint64()) return NumberKind::Unsigned;
+  return NumberKind::Double;
+}
+
+// Compares two JSON numbers by value, exactly for integers of any sign and width.
+int compare_numbers(const Json& a, const Json& b) {
+  const NumberKind ka = number_kind(a);
+  const NumberKind kb = number_kind(b);
+  if (ka == NumberKind::Double || kb == NumberKind::Double) {
+    const double x = a.to_number<double>();
+    const double y = b.to_number<double>();
+    if (x < y) return -1;
+    if (x > y) return 1;
+    return 0;
+  }
+  if (ka == NumberKind::Signed && kb == NumberKind::Signed) {
+    const auto x = a.get_int64(), y = b.get_int64();
+    return x < y ? -1 : (x > y ? 1 : 0);
+  }
+  if (ka == NumberKind::Unsigned && kb == NumberKind::Unsigned) {
+    const auto x = a.get_uint64(), y = b.get_uint64();
+    return x < y ? -1 : (x > y ? 1 : 0);
+  }
+  // One signed, one unsigned.
+  if (ka == NumberKind::Signed) {
+    const auto x = a.get_int64();
+    if (x < 0) return -1;
+    const auto ux = static_cast<std::uint64_t>(x), y = b.get_uint64();
+    return ux < y ? -1 : (ux > y ? 1 : 0);
+  }
+  return -compare_numbers(b, a);
+}
+
+// Rank of a value's kind in json_compare's order: null < numbers < strings < booleans < others.
+int kind_rank(const Json& v) {
+  switch (v.kind()) {
+    case boost::json::kind::null:
+      return 0;
+    case boost::json::kind::int64:
+    case boost::json::kind::uint64:
+    case boost::json::kind::double_:
+      return 1;
+    case boost::json::kind::string:
+      return 2;
+    case boost::json::kind::bool_:
+      return 3;
+    case boost::json::kind::array:
+      return 4;
+    case boost::json::kind::object:
+      return 5;
+  }
+  return 6;
+}
+
+}  // namespace
+
+Json parse_json(std::string_view text) {
+  boost::json::parse_options options;
+  options.max_depth = kMaxJsonDepth;
+  boost::json::stream_parser parser({}, options);
+  boost::system::error_code ec;
+  const std::size_t consumed = parser.write_some(text.data(), text.size(), ec);
+  if (ec) {
+    throw bad_request(describe_parse_failure(text, consumed, false));
+  }
+  // A complete value may be followed by whitespace only ("{} x" is malformed).
+  const std::size_t rest = text.find_first_not_of(" \t\r\n", consumed);
+  if (rest != std::string_view::npos) {
+    throw bad_request(describe_parse_failure(text, rest, false));
+  }
+  parser.finish(ec);
+  if (ec) {
+    throw bad_request(describe_parse_failure(text, text.size(), true));
+  }
+  return parser.release();
+}
+
+std::string to_json_text(const Json& value) { return boost::json::serialize(value); }
+
+std::string now_iso8601() {
+  const auto now = std::chrono::system_clock::now();
+  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  std::time_t seconds = static_cast<std::time_t>(millis / 1000);
+  long fraction = static_cast<long>(millis % 1000);
+  if (fraction < 0) {
+    fraction += 1000;
+    seconds -= 1;
+  }
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", utc.tm_year + 1900,
+                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, fraction);
+  return buffer;
+}
+
+bool json_equal(const Json& a, const Json& b) {
+  if (a.is_number() && b.is_number()) {
+    return compare_numbers(a, b) == 0;
+  }
+  if (a.kind() != b.kind()) {
+    return false;
+  }
+  switch (a.kind()) {
+    case boost::json::kind::array: {
+      const auto& x = a.get_array();
+      const auto& y = b.get_array();
+      if (x.size() != y.size()) return false;
+      for (std::size_t i = 0; i < x.size(); ++i) {
+        if (!json_equal(x[i], y[i])) return false;
+      }
+      return true;
+    }
+    case boost::json::kind::object: {
+      // Key order does not matter, as for lodash isEqual.
+      const auto& x = a.get_object();
+      const auto& y = b.get_object();
+      if (x.size() != y.size()) return false;
+      for (const auto& member : x) {
+        const auto* other = y.if_contains(member.key());
+        if (other == nullptr || !json_equal(member.value(), *other)) return false;
+      }
+      return true;
+    }
+    default:
+      return a == b;
+  }
+}
+
+int json_compare(const Json& a, const Json& b) {
+  const int ra = kind_rank(a);
+  const int rb = kind_rank(b);
+  if (ra != rb) {
+    return ra < rb ? -1 : 1;
+  }
+  switch (ra) {
+    case 0:
+      return 0;
+    case 1:
+      return compare_numbers(a, b);
+    case 2: {
+      const int c = std::string_view(a.get_string()).compare(std::string_view(b.get_string()));
+      return c < 0 ? -1 : (c > 0 ? 1 : 0);
+    }
+    case 3:
+      return a.get_bool() == b.get_bool() ? 0 : (a.get_bool() ? 1 : -1);
+    case 4: {
+      // Arrays element by element, then the shorter first.
+      const auto& x = a.get_array();
+      const auto& y = b.get_array();
+      const std::size_t n = std::min(x.size(), y.size());
+      for (std::size_t i = 0; i < n; ++i) {
+        if (const int c = json_compare(x[i], y[i]); c != 0) return c;
+      }
+      return x.size() < y.size() ? -1 : (x.size() > y.size() ? 1 : 0);
+    }
+    default: {
+      // Objects: equal ones compare equal; others by their text, which is at least a stable order.
+      if (json_equal(a, b)) return 0;
+      const int c = to_json_text(a).compare(to_json_text(b));
+      return c < 0 ? -1 : (c > 0 ? 1 : 0);
+    }
+  }
+}
+
+}  // namespace plume
