@@ -1,0 +1,241 @@
+#include <plume/config/config.hpp>
+
+#include "config/config_schema.hpp"
+#include "config/config_tree.hpp"
+
+#include <array>
+#include <cstdlib>
+
+namespace plume::config {
+namespace {
+
+constexpr std::array<std::string_view, 3> kExtensions = {".yaml", ".yml", ".json"};
+
+std::optional<std::filesystem::path> find_named(const std::filesystem::path& dir, std::string_view stem) {
+  std::optional<std::filesystem::path> found;
+  for (auto extension : kExtensions) {
+    std::filesystem::path candidate = dir / (std::string(stem) + std::string(extension));
+    if (!std::filesystem::is_regular_file(candidate)) continue;
+    if (found) {
+      throw ConfigError("", dir.string(),
+                        "both " + found->filename().string() + " and " + candidate.filename().string() +
+                            " exist; keep one");
+    }
+    found = std::move(candidate);
+  }
+  return found;
+}
+
+std::vector<std::filesystem::path> files_to_read(const std::filesystem::path& path, const Environment& env) {
+  std::error_code error;
+  if (std::filesystem::is_regular_file(path, error)) return {path};
+  if (!std::filesystem::is_directory(path, error)) {
+    throw ConfigError("", path.string(), "no such file or directory");
+  }
+  std::vector<std::filesystem::path> files;
+  if (auto file = find_named(path, "default")) files.push_back(std::move(*file));
+  const std::optional<std::string> deployment = env("PLUME_ENV");
+  if (deployment && !deployment->empty()) {
+    if (*deployment == "default")
+      throw ConfigError("", "environment variable PLUME_ENV", "must not be \"default\"");
+    if (auto file = find_named(path, *deployment)) files.push_back(std::move(*file));
+  }
+  if (files.empty()) {
+    std::string expected = "default.yaml, default.yml or default.json";
+    if (deployment && !deployment->empty()) expected += " (or " + *deployment + ".yaml)";
+    throw ConfigError("", path.string(), "no configuration file; expected " + expected);
+  }
+  return files;
+}
+
+void apply_override(ConfigTree& tree, const Environment& env, std::string_view variable,
+                    std::string_view key) {
+  const std::optional<std::string> value = env(variable);
+  if (!value || value->empty()) return;
+  // Typed as a plain YAML scalar, so that PLUME_PORT=8080 is the integer 8080.
+  tree.value.as_object()[key] = key == "host" ? Json(*value) : plain_scalar(*value);
+  tree.origins[std::string(key)] = "environment variable " + std::string(variable);
+}
+
+const Json* member(const Json& object, std::string_view key) {
+  if (!object.is_object()) return nullptr;
+  const auto found = object.get_object().find(key);
+  return found == object.get_object().end() ? nullptr : &found->value();
+}
+
+std::vector<std::string> strings(const Json* list) {
+  std::vector<std::string> out;
+  if (list == nullptr) return out;
+  for (const auto& item : list->get_array()) out.emplace_back(item.get_string());
+  return out;
+}
+
+// {default, max} -> pages; false -> pagination off for this service.
+std::optional<PaginateOptions> paginate_options(const Json& value) {
+  if (value.is_bool()) return std::nullopt;
+  PaginateOptions options;
+  if (const Json* limit = member(value, "default")) options.default_limit = limit->get_int64();
+  if (const Json* max = member(value, "max")) options.max_limit = max->get_int64();
+  return options;
+}
+
+DatabaseConfig database_config(std::string name, std::string url) {
+  DatabaseConfig database;
+  database.name = std::move(name);
+  database.url = std::move(url);
+  const std::string_view text = database.url;
+  if (text.starts_with("memory://")) {
+    database.kind = DatabaseKind::Memory;
+  } else if (text.starts_with("sqlite://")) {
+    database.kind = DatabaseKind::Sqlite;
+    database.path = std::string(text.substr(std::string_view("sqlite://").size()));
+  } else {
+    database.kind = DatabaseKind::Postgres;
+  }
+  return database;
+}
+
+std::string default_table(std::string_view path) {
+  std::string table;
+  for (char c : path) {
+    if (c == ':') continue;
+    table += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  }
+  return table;
+}
+
+ServiceConfig service_config(std::string path, const Json& value, const Config& config) {
+  ServiceConfig service;
+  service.path = std::move(path);
+  service.table = default_table(service.path);
+  if (const Json* database = member(value, "database")) service.database = database->get_string();
+  if (const Json* table = member(value, "table")) service.table = table->get_string();
+  if (const Json* id = member(value, "id")) service.store.id_field = id->get_string();
+  if (const Json* id_type = member(value, "idType")) {
+    service.store.id_type =
+        id_type->get_string() == "string" ? store::IdType::String : store::IdType::Integer;
+  }
+  if (const Json* schema = member(value, "schema")) service.store.schema = Schema::from_json(*schema);
+  // The service's own pagination, else the node's default, else none.
+  if (const Json* paginate = member(value, "paginate")) {
+    service.store.paginate = paginate_options(*paginate);
+  } else {
+    service.store.paginate = config.paginate;
+  }
+  if (const Json* multi = member(value, "multi")) {
+    if (multi->is_bool()) {
+      if (multi->get_bool()) service.store.multi = {"create", "patch", "remove"};
+    } else {
+      service.store.multi = strings(multi);
+    }
+  }
+  service.methods = strings(member(value, "methods"));
+  service.events = strings(member(value, "events"));
+  if (const Json* auth = member(value, "auth"); auth != nullptr && auth->is_string()) {
+    service.auth = std::string(auth->get_string());
+  }
+  for (const auto& database : config.databases) {
+    if (database.name == service.database && database.kind != DatabaseKind::Memory) {
+      service.store.operators = {"$like", "$ilike"};
+    }
+  }
+  return service;
+}
+
+Config typed_config(ConfigTree& tree) {
+  Config config;
+  const Json& root = tree.value;
+  if (const Json* name = member(root, "name")) config.name = name->get_string();
+  if (const Json* host = member(root, "host")) config.host = host->get_string();
+  if (const Json* port = member(root, "port")) config.port = static_cast<std::uint16_t>(port->get_int64());
+  if (const Json* threads = member(root, "threads"))
+    config.threads = static_cast<std::size_t>(threads->get_int64());
+  if (const Json* workers = member(root, "workers"))
+    config.workers = static_cast<std::size_t>(workers->get_int64());
+  if (const Json* dir = member(root, "public")) config.public_dir = std::string(dir->get_string());
+  if (const Json* paginate = member(root, "paginate")) config.paginate = paginate_options(*paginate);
+
+  if (const Json* databases = member(root, "databases")) {
+    for (const auto& [name, url] : databases->get_object()) {
+      config.databases.push_back(database_config(std::string(name), std::string(url.get_string())));
+    }
+  }
+  if (const Json* services = member(root, "services")) {
+    for (const auto& [path, value] : services->get_object()) {
+      config.services.push_back(service_config(std::string(path), value, config));
+    }
+  }
+  if (const Json* logging = member(root, "logging")) {
+    if (const Json* level = member(*logging, "level")) config.logging.level = level->get_string();
+    if (const Json* format = member(*logging, "format")) config.logging.json = format->get_string() == "json";
+    if (const Json* access = member(*logging, "access")) config.logging.access = access->get_bool();
+  }
+  if (const Json* limits = member(root, "limits")) {
+    auto& out = config.limits;
+    if (const Json* v = member(*limits, "bodySize")) out.body_size = *parse_size(*v);
+    if (const Json* v = member(*limits, "headerSize")) out.header_size = *parse_size(*v);
+    if (const Json* v = member(*limits, "headerTimeout")) out.header_timeout = *parse_duration(*v);
+    if (const Json* v = member(*limits, "bodyTimeout")) out.body_timeout = *parse_duration(*v);
+    if (const Json* v = member(*limits, "idleTimeout")) out.idle_timeout = *parse_duration(*v);
+    if (const Json* v = member(*limits, "shutdownTimeout")) out.shutdown_timeout = *parse_duration(*v);
+    if (const Json* v = member(*limits, "maxConnections"))
+      out.max_connections = static_cast<std::size_t>(v->get_int64());
+  }
+  if (const Json* cors = member(root, "cors")) {
+    if (cors->is_bool()) {
+      config.cors_enabled = cors->get_bool();
+    } else if (const Json* origins = member(*cors, "origins")) {
+      config.cors_origins = origins->is_string()
+                                ? std::vector<std::string>{std::string(origins->get_string())}
+                                : strings(origins);
+    }
+  }
+  for (auto section : kInactiveSections) {
+    if (member(root, section) != nullptr) config.inactive_sections.emplace_back(section);
+  }
+  config.resolved = std::move(tree.value);
+  return config;
+}
+
+}  // namespace
+
+ConfigError::ConfigError(std::string key, std::string origin, std::string problem)
+    : std::runtime_error([&] {
+        std::string message;
+        if (!origin.empty()) message += origin + ": ";
+        if (!key.empty()) message += key + ": ";
+        return message + problem;
+      }()),
+      key_(std::move(key)),
+      origin_(std::move(origin)),
+      problem_(std::move(problem)) {}
+
+std::string Config::origin(std::string_view key) const {
+  const auto found = origins.find(key);
+  if (found != origins.end()) return found->second;
+  return files.empty() ? std::string() : files.back().string();
+}
+
+Environment process_environment() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    const char* value = std::getenv(std::string(name).c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+Config load_config(const std::filesystem::path& path, const Environment& env) {
+  const std::vector<std::filesystem::path> files = files_to_read(path, env);
+  ConfigTree tree;
+  tree.origins[""] = files.front().string();
+  for (const auto& file : files) merge_into(tree, read_config_file(file, env));
+  apply_override(tree, env, "PLUME_HOST", "host");
+  apply_override(tree, env, "PLUME_PORT", "port");
+  validate_config(tree);
+  Config config = typed_config(tree);
+  config.files = files;
+  config.origins = std::move(tree.origins);
+  return config;
+}
+
+}  // namespace plume::config

@@ -1,0 +1,290 @@
+#include <plume/config/config.hpp>
+
+#include "config/test_files.hpp"
+
+#include <gtest/gtest.h>
+
+namespace plume::config {
+namespace {
+
+using testing::environment;
+using testing::TempDir;
+
+// Runs `load` and returns the ConfigError it throws; fails the test when it does not throw.
+template <class Load>
+ConfigError error_of(Load load) {
+  try {
+    load();
+  } catch (const ConfigError& error) {
+    return error;
+  }
+  ADD_FAILURE() << "expected a ConfigError";
+  return ConfigError("", "", "");
+}
+
+TEST(ConfigLoad, DirectoryMergesDefaultThenPlumeEnvFileDeeply) {
+  TempDir dir;
+  dir.write("default.yaml", R"(
+name: chat
+port: 3030
+paginate: { default: 10, max: 50 }
+cors: { origins: [http://a.example, http://b.example] }
+)");
+  dir.write("production.yaml", R"(
+port: 8080
+paginate: { max: 100 }
+cors: { origins: [http://c.example] }
+)");
+  const Config config = load_config(dir.path(), environment({{"PLUME_ENV", "production"}}));
+  EXPECT_EQ(config.name, "chat");
+  EXPECT_EQ(config.port, 8080);
+  ASSERT_TRUE(config.paginate);
+  EXPECT_EQ(config.paginate->default_limit, 10);  // kept from default.yaml: maps merge
+  EXPECT_EQ(config.paginate->max_limit, 100);     // the later file wins
+  EXPECT_EQ(config.cors_origins, std::vector<std::string>{"http://c.example"});  // arrays are replaced
+  ASSERT_EQ(config.files.size(), 2u);
+  EXPECT_EQ(config.files[1].filename(), "production.yaml");
+}
+
+TEST(ConfigLoad, WithoutPlumeEnvOnlyDefaultIsRead) {
+  TempDir dir;
+  dir.write("default.yml", "port: 3030\n");
+  dir.write("production.yaml", "port: 8080\n");
+  const Config config = load_config(dir.path(), environment({}));
+  EXPECT_EQ(config.port, 3030);
+  EXPECT_EQ(config.files.size(), 1u);
+}
+
+TEST(ConfigLoad, JsonFilesAreReadLikeYaml) {
+  TempDir dir;
+  dir.write("default.json", R"({"name": "api", "port": 4000, "logging": {"access": true}})");
+  const Config config = load_config(dir.path(), environment({}));
+  EXPECT_EQ(config.name, "api");
+  EXPECT_EQ(config.port, 4000);
+  EXPECT_TRUE(config.logging.access);
+}
+
+TEST(ConfigLoad, EnvironmentVariablesAreSubstitutedWithDefaults) {
+  TempDir dir;
+  const auto file = dir.write("node.yaml", R"(
+name: ${APP_NAME}
+host: ${APP_HOST:-0.0.0.0}
+port: ${APP_PORT:-3030}
+databases:
+  main: sqlite://${DATA_DIR:-data}/chat.db
+)");
+  const Config config =
+      load_config(file, environment({{"APP_NAME", "chat"}, {"DATA_DIR", "/var/lib/plume"}}));
+  EXPECT_EQ(config.name, "chat");
+  EXPECT_EQ(config.host, "0.0.0.0");
+  EXPECT_EQ(config.port, 3030);  // a plain scalar is typed after substitution
+  ASSERT_EQ(config.databases.size(), 1u);
+  EXPECT_EQ(config.databases[0].kind, DatabaseKind::Sqlite);
+  EXPECT_EQ(config.databases[0].path, "/var/lib/plume/chat.db");
+}
+
+TEST(ConfigLoad, QuotedScalarsStayStrings) {
+  TempDir dir;
+  const auto file = dir.write("node.yaml", "name: \"3030\"\nport: '3030'\n");
+  const ConfigError error = error_of([&] { load_config(file, environment({})); });
+  EXPECT_EQ(error.key(), "port");
+  EXPECT_NE(error.problem().find("expected an integer from 0 to 65535, got \"3030\""), std::string::npos)
+      << error.what();
+}
+
+TEST(ConfigLoad, MissingVariableWithoutDefaultNamesVariableKeyAndFile) {
+  TempDir dir;
+  const auto file = dir.write("node.yaml", "name: chat\nauthentication:\n  secret: ${PLUME_AUTH_SECRET}\n");
+  const ConfigError error = error_of([&] { load_config(file, environment({})); });
+  EXPECT_EQ(error.key(), "authentication.secret");
+  EXPECT_EQ(error.origin(), file.string() + ":3");
+  EXPECT_NE(error.problem().find("PLUME_AUTH_SECRET is not set"), std::string::npos) << error.what();
+}
+
+TEST(ConfigLoad, EmptyVariableTakesTheDefaultAsTheShellDoes) {
+  TempDir dir;
+  const auto file = dir.write("node.yaml", "name: ${APP_NAME:-fallback}\n");
+  EXPECT_EQ(load_config(file, environment({{"APP_NAME", ""}})).name, "fallback");
+}
+
+TEST(ConfigLoad, PlumePortAndPlumeHostOverrideTheFiles) {
+  TempDir dir;
+  dir.write("default.yaml", "host: 127.0.0.1\nport: 3030\n");
+  const Config config =
+      load_config(dir.path(), environment({{"PLUME_PORT", "0"}, {"PLUME_HOST", "0.0.0.0"}}));
+  EXPECT_EQ(config.port, 0);
+  EXPECT_EQ(config.host, "0.0.0.0");
+}
+
+TEST(ConfigLoad, BadPlumePortNamesTheVariable) {
+  TempDir dir;
+  dir.write("default.yaml", "port: 3030\n");
+  const ConfigError error = error_of([&] { load_config(dir.path(), environment({{"PLUME_PORT", "http"}})); });
+  EXPECT_EQ(error.key(), "port");
+  EXPECT_EQ(error.origin(), "environment variable PLUME_PORT");
+}
+
+TEST(ConfigValidation, UnknownKeyNamesPathFileOfTheLaterFileAndTheChoices) {
+  TempDir dir;
+  dir.write("default.yaml", "services:\n  messages:\n    database: memory\n");
+  const auto production = dir.write("production.yaml", "services:\n  messages:\n    paginat: false\n");
+  const ConfigError error = error_of([&] {
+    load_config(dir.path(), environment({{"PLUME_ENV", "production"}}));
+  });
+  EXPECT_EQ(error.key(), "services.messages.paginat");
+  EXPECT_EQ(error.origin(), production.string() + ":3");
+  EXPECT_NE(
+      error.problem().find("unknown key; expected one of: database, table, id, idType, schema, paginate"),
+      std::string::npos)
+      << error.what();
+  EXPECT_NE(std::string(error.what()).find("production.yaml:3: services.messages.paginat: unknown key"),
+            std::string::npos)
+      << error.what();
+}
+
+TEST(ConfigValidation, UnknownTopLevelKeyFails) {
+  TempDir dir;
+  const auto file = dir.write("node.yaml", "name: chat\nprot: 3030\n");
+  const ConfigError error = error_of([&] { load_config(file, environment({})); });
+  EXPECT_EQ(error.key(), "prot");
+  EXPECT_EQ(error.origin(), file.string() + ":2");
+}
+
+TEST(ConfigValidation, WrongTypeSaysWhatWasExpected) {
+  TempDir dir;
+  const auto file = dir.write("node.yaml", "threads: many\n");
+  const ConfigError error = error_of([&] { load_config(file, environment({})); });
+  EXPECT_EQ(error.key(), "threads");
+  EXPECT_NE(error.problem().find("expected an integer"), std::string::npos) << error.what();
+  EXPECT_NE(error.problem().find("got \"many\""), std::string::npos) << error.what();
+}
+
+TEST(ConfigValidation, KeysOfInactiveSectionsAreCheckedToo) {
+  TempDir dir;
+  const auto file = dir.write("node.yaml", R"(
+gateway:
+  proxyTable:
+    /api/service:
+      target: http://127.0.0.1:4000
+      rateLimit: { limit: 600, window: 1m, by: consumer, stor: local }
+)");
+  const ConfigError error = error_of([&] { load_config(file, environment({})); });
+  EXPECT_EQ(error.key(), "gateway.proxyTable[\"/api/service\"].rateLimit.stor");
+  EXPECT_EQ(error.origin(), file.string() + ":6");
+}
+
+TEST(ConfigValidation, InactiveSectionsAreListed) {
+  TempDir dir;
+  const auto file = dir.write("node.yaml", R"(
+mesh: { secret: s, discovery: udp, peers: [], publish: ["*"], consume: ["*"] }
+sync: { redis: redis://127.0.0.1:6379 }
+queues:
+  thumbnails: { redis: redis://127.0.0.1:6379, service: thumbnails, method: create, concurrency: 4 }
+)");
+  const Config config = load_config(file, environment({}));
+  EXPECT_EQ(config.inactive_sections, (std::vector<std::string>{"mesh", "sync", "queues"}));
+}
+
+TEST(ConfigValidation, ServiceMustUseAKnownDatabase) {
+  TempDir dir;
+  const auto file =
+      dir.write("node.yaml", "databases: { main: memory:// }\nservices:\n  messages: { database: mian }\n");
+  const ConfigError error = error_of([&] { load_config(file, environment({})); });
+  EXPECT_EQ(error.key(), "services.messages.database");
+  EXPECT_NE(error.problem().find("expected one of: memory, main"), std::string::npos) << error.what();
+}
+
+TEST(ConfigValidation, MultiAcceptsBooleansOrMethodLists) {
+  TempDir dir;
+  const auto file = dir.write("node.yaml", "services:\n  a: { multi: true }\n  b: { multi: [create] }\n");
+  const Config config = load_config(file, environment({}));
+  EXPECT_EQ(config.services[0].store.multi, (std::vector<std::string>{"create", "patch", "remove"}));
+  EXPECT_EQ(config.services[1].store.multi, (std::vector<std::string>{"create"}));
+
+  const auto bad = dir.write("bad.yaml", "services:\n  a: { multi: [create, find] }\n");
+  const ConfigError error = error_of([&] { load_config(bad, environment({})); });
+  EXPECT_EQ(error.key(), "services.a.multi[1]");
+  EXPECT_NE(error.problem().find("expected one of: create, patch, remove"), std::string::npos)
+      << error.what();
+}
+
+TEST(ConfigValidation, PaginateDefaultAboveMaxFails) {
+  TempDir dir;
+  const auto file = dir.write("node.yaml", "paginate: { default: 100, max: 50 }\n");
+  const ConfigError error = error_of([&] { load_config(file, environment({})); });
+  EXPECT_EQ(error.key(), "paginate.default");
+}
+
+TEST(ConfigValidation, SchemaErrorsAreReportedAtTheSchemaKeyWithTheFile) {
+  TempDir dir;
+  const auto file =
+      dir.write("node.yaml", "services:\n  messages:\n    schema:\n      text: { type: strang }\n");
+  const ConfigError error = error_of([&] { load_config(file, environment({})); });
+  EXPECT_EQ(error.key(), "services.messages.schema");
+  EXPECT_EQ(error.origin(), file.string() + ":4");
+  EXPECT_FALSE(error.problem().empty());
+}
+
+TEST(ConfigServices, StoreOptionsComeFromTheServiceElseTheNodeDefaults) {
+  TempDir dir;
+  const auto file = dir.write("node.yaml", R"(
+paginate: { default: 10, max: 50 }
+databases: { main: sqlite://data/chat.db }
+services:
+  messages:
+    database: main
+    idType: string
+    id: _id
+    methods: [find, get, create]
+    schema:
+      text: { type: string, required: true, maxLength: 2000 }
+  users/:userId/notes:
+    paginate: false
+)");
+  const Config config = load_config(file, environment({}));
+  ASSERT_EQ(config.services.size(), 2u);
+  const ServiceConfig& messages = config.services[0];
+  EXPECT_EQ(messages.table, "messages");
+  EXPECT_EQ(messages.store.id_field, "_id");
+  EXPECT_EQ(messages.store.id_type, store::IdType::String);
+  ASSERT_TRUE(messages.store.paginate);
+  EXPECT_EQ(messages.store.paginate->max_limit, 50);
+  EXPECT_EQ(messages.store.operators, (std::vector<std::string>{"$like", "$ilike"}));
+  EXPECT_EQ(messages.methods, (std::vector<std::string>{"find", "get", "create"}));
+  ASSERT_NE(messages.store.schema.field("text"), nullptr);
+  const ServiceConfig& notes = config.services[1];
+  EXPECT_EQ(notes.database, "memory");
+  EXPECT_EQ(notes.table, "users_userId_notes");
+  EXPECT_FALSE(notes.store.paginate);
+  EXPECT_TRUE(notes.store.operators.empty());
+}
+
+TEST(ConfigServices, LimitsTakeSizesAndDurations) {
+  TempDir dir;
+  const auto file = dir.write("node.yaml", R"(
+limits: { bodySize: 2mb, headerSize: 8192, headerTimeout: 5s, idleTimeout: 2m, shutdownTimeout: 500ms }
+)");
+  const Config config = load_config(file, environment({}));
+  EXPECT_EQ(config.limits.body_size, 2u * 1024 * 1024);
+  EXPECT_EQ(config.limits.header_size, 8192u);
+  EXPECT_EQ(config.limits.header_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(config.limits.idle_timeout, std::chrono::minutes(2));
+  EXPECT_EQ(config.limits.shutdown_timeout, std::chrono::milliseconds(500));
+}
+
+TEST(ConfigLoad, MissingDirectoryAndEmptyDirectoryFail) {
+  TempDir dir;
+  EXPECT_THROW(load_config(dir.path() / "absent", environment({})), ConfigError);
+  const ConfigError error = error_of([&] { load_config(dir.path(), environment({})); });
+  EXPECT_NE(error.problem().find("default.yaml"), std::string::npos) << error.what();
+}
+
+TEST(ConfigLoad, InvalidYamlNamesTheFileAndLine) {
+  TempDir dir;
+  const auto file = dir.write("node.yaml", "name: chat\nport: [3030\n");
+  const ConfigError error = error_of([&] { load_config(file, environment({})); });
+  EXPECT_EQ(error.origin().rfind(file.string() + ":", 0), 0u) << error.what();
+}
+
+}  // namespace
+}  // namespace plume::config

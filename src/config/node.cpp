@@ -1,0 +1,150 @@
+#include <plume/config/logging.hpp>
+#include <plume/config/node.hpp>
+#include <plume/store/store.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <map>
+#include <vector>
+
+namespace plume::config {
+
+// Opened databases and the schemas services point to; they outlive the services using them.
+struct Node::Stores {
+  std::map<std::string, std::shared_ptr<store::SqliteDatabase>, std::less<>> sqlite;
+  std::vector<std::unique_ptr<Schema>> schemas;
+};
+
+namespace {
+
+std::shared_ptr<store::SqliteDatabase> open_database(const DatabaseConfig& database, const Config& config,
+                                                     WorkerPool& workers) {
+  const std::string key = "databases." + database.name;
+  if (database.path.empty()) {
+    throw ConfigError(key, config.origin(key), "expected sqlite://FILE, got \"" + database.url + "\"");
+  }
+  if (database.path != ":memory:") {
+    const std::filesystem::path parent = std::filesystem::path(database.path).parent_path();
+    std::error_code error;
+    if (!parent.empty()) std::filesystem::create_directories(parent, error);
+    if (error) {
+      throw ConfigError(key, config.origin(key),
+                        "cannot create the directory " + parent.string() + ": " + error.message());
+    }
+  }
+  try {
+    return store::open_sqlite(database.path, workers);
+  } catch (const std::exception& error) {
+    throw ConfigError(key, config.origin(key), error.what());
+  }
+}
+
+}  // namespace
+
+transport::ServerOptions server_options(const Config& config) {
+  transport::ServerOptions options;
+  options.host = config.host;
+  options.port = config.port;
+  options.threads = config.threads;
+  options.body_limit = config.limits.body_size;
+  options.header_limit = config.limits.header_size;
+  options.header_timeout = config.limits.header_timeout;
+  options.body_timeout = config.limits.body_timeout;
+  options.idle_timeout = config.limits.idle_timeout;
+  options.shutdown_grace = config.limits.shutdown_timeout;
+  options.max_connections = config.limits.max_connections;
+  options.cors.enabled = config.cors_enabled;
+  options.cors.origins = config.cors_origins;
+  options.public_dir = config.public_dir;
+  options.access_log = config.logging.access;
+  return options;
+}
+
+void check_supported(const Config& config) {
+  for (const auto& database : config.databases) {
+    if (database.kind == DatabaseKind::Postgres) {
+      const std::string key = "databases." + database.name;
+      throw ConfigError(key, config.origin(key), "PostgreSQL is not available in this build");
+    }
+  }
+  // A service that asks for authentication must never be served open: refuse to start rather
+  // than accept unauthenticated calls.
+  for (const auto& service : config.services) {
+    if (service.auth && *service.auth != "none") {
+      const std::string key = "services." + service.path + ".auth";
+      throw ConfigError(key, config.origin(key),
+                        "authentication is not available in this build; remove `auth` or set it to none");
+    }
+  }
+}
+
+Node::Node(Config config) : config_(std::move(config)), stores_(std::make_unique<Stores>()) {
+  check_supported(config_);
+
+  app_ = std::make_unique<App>(AppOptions{.worker_threads = config_.workers});
+  app_->settings() = config_.resolved;
+
+  for (auto section : config_.inactive_sections) {
+    spdlog::warn("section not active in this build section={} file={}", section,
+                 log_value(config_.origin(section)));
+  }
+
+  for (const auto& database : config_.databases) {
+    if (database.kind != DatabaseKind::Sqlite) continue;
+    stores_->sqlite[database.name] = open_database(database, config_, app_->workers());
+    spdlog::info("database opened name={} url={} path={}", database.name, log_value(database.url),
+                 log_value(database.path));
+  }
+
+  for (const auto& service : config_.services) {
+    store::StoreOptions options = service.store;
+    std::unique_ptr<Service> implementation;
+    std::string kind = "memory";
+    if (auto sqlite = stores_->sqlite.find(service.database); sqlite != stores_->sqlite.end()) {
+      implementation = store::make_sqlite_service(sqlite->second, service.table, std::move(options));
+      kind = "sqlite";
+    } else {
+      implementation = store::make_memory_service(std::move(options));
+    }
+    ServiceEntry& entry = app_->use(service.path, std::move(implementation),
+                                    ServiceOptions{.methods = service.methods, .events = service.events});
+    if (!service.store.schema.empty()) {
+      stores_->schemas.push_back(std::make_unique<Schema>(service.store.schema));
+      entry.set_schema(stores_->schemas.back().get());
+    }
+    spdlog::info("service path={} database={} store={} table={}", service.path, service.database, kind,
+                 kind == "sqlite" ? service.table : "-");
+  }
+
+  server_ = std::make_unique<transport::Server>(*app_, server_options(config_));
+  for (const auto& database : config_.databases) {
+    if (database.kind == DatabaseKind::Sqlite && database.path != ":memory:") {
+      // The file going away (a deleted volume) makes the node not ready.
+      server_->add_readiness_check("database:" + database.name, [path = database.path]() -> std::string {
+        std::error_code error;
+        if (std::filesystem::exists(path, error)) return {};
+        return "database file " + path + " is missing";
+      });
+    } else {
+      server_->add_readiness_check("database:" + database.name, [] { return std::string(); });
+    }
+  }
+}
+
+Node::~Node() = default;
+
+std::uint16_t Node::start() {
+  const std::uint16_t port = server_->start();
+  spdlog::info("listening name={} host={} port={} services={} databases={}", log_value(config_.name),
+               config_.host, port, config_.services.size(), config_.databases.size());
+  return port;
+}
+
+void Node::stop() {
+  spdlog::info("stopping grace={}ms", config_.limits.shutdown_timeout.count());
+  server_->stop();
+  spdlog::info("stopped");
+}
+
+}  // namespace plume::config
