@@ -40,8 +40,10 @@ bool equals(const Json& actual, const Json& expected) {
   return false;
 }
 
+// sift: only values of one type compare; null (or a missing field) against null is equal, so
+// $gte/$lte null match it and $gt/$lt null do not.
 bool comparable(const Json& a, const Json& b) {
-  return (a.is_number() && b.is_number()) || (a.is_string() && b.is_string());
+  return (a.is_number() && b.is_number()) || (a.is_string() && b.is_string()) || (a.is_null() && b.is_null());
 }
 
 bool ordered(const Json& actual, QueryOp op, const Json& expected) {

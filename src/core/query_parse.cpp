@@ -30,10 +30,21 @@ std::optional<std::string> js_string_for_parse_int(const Json& value) {
     case boost::json::kind::uint64:
       return std::to_string(value.get_uint64());
     case boost::json::kind::double_: {
-      // Number#toString prints very large and very small numbers in exponent form, so parseInt
-      // sees only their first digit (parseInt(1e21) === 1); to_chars gives the same leading digits.
+      const double number = value.get_double();
+      if (!std::isfinite(number)) return std::nullopt;  // "Infinity", "NaN"
+      const double magnitude = std::fabs(number);
+      if (magnitude >= 1e21 || (magnitude != 0 && magnitude < 1e-6)) {
+        // Number#toString prints these in exponent form, so parseInt sees only the digits before
+        // the point or exponent (parseInt(1e21) === 1); to_chars gives the same leading digits.
+        char buffer[64];
+        auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, number, std::chars_format::scientific);
+        if (ec != std::errc{}) return std::nullopt;
+        return std::string(buffer, end);
+      }
+      // Plain decimal form: parseInt keeps the integer part.
       char buffer[64];
-      auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value.get_double());
+      auto [end, ec] =
+          std::to_chars(buffer, buffer + sizeof buffer, std::trunc(number), std::chars_format::fixed);
       if (ec != std::errc{}) return std::nullopt;
       return std::string(buffer, end);
     }
@@ -215,6 +226,8 @@ class QueryParser {
 
   Condition parse_group(std::string_view name, const Json& value) {
     if (!value.is_array()) throw bad_request(std::string(name) + " must be an array of queries");
+    // sift's own check, which Feathers' memory adapter answers with (as a 500 there).
+    if (value.get_array().empty()) throw bad_request("$and/$or/$nor must be a nonempty array");
     if (++depth_ > kMaxGroupDepth) throw bad_request("The query is nested too deeply");
     Condition group;
     group.kind = name == "$or" ? Condition::Kind::Or : Condition::Kind::And;

@@ -43,6 +43,9 @@ TEST(QueryParse, LimitAndSkipUseParseIntSemantics) {
       {R"({"$limit": null, "$skip": true})", std::nullopt, 0},
       {R"({"$limit": ["7"]})", 7, 0},
       {R"({"$limit": 1e21})", 1, 0},
+      {R"({"$limit": 1e17, "$skip": 5e-7})", 100000000000000000, 5},
+      {R"({"$limit": 1e20})", INT64_MAX, 0},
+      {R"({"$limit": -0.5})", 0, 0},
       {R"({"$limit": "99999999999999999999999"})", INT64_MAX, 0},
   };
   for (const auto& c : cases) {
@@ -148,8 +151,13 @@ TEST(QueryParse, OrAndNestIntoTheTree) {
   EXPECT_EQ(query.where.children[1].field, "d");
 }
 
-TEST(QueryParse, OrMustBeAList) {
-  EXPECT_EQ(error_of([] { parse_query(R"({"$or": {"a": 1}})"); }).code(), plume::ErrorCode::BadRequest);
+TEST(QueryParse, OrAndMustBeNonEmptyLists) {
+  EXPECT_EQ(error_of([] { parse_query(R"({"$or": {"a": 1}})"); }).message(),
+            "$or must be an array of queries");
+  EXPECT_EQ(error_of([] { parse_query(R"({"$and": []})"); }).message(),
+            "$and/$or/$nor must be a nonempty array");
+  EXPECT_EQ(error_of([] { parse_query(R"({"$or": [{"a": 1}, {"$or": []}]})"); }).code(),
+            plume::ErrorCode::BadRequest);
 }
 
 TEST(QueryParse, EqualityOnAPlainObjectIsAllowed) {

@@ -5,8 +5,8 @@
 namespace {
 
 using plume::Json;
-using plume::parse_json;
 using plume::PaginateOptions;
+using plume::parse_json;
 
 std::vector<Json> records(const char* json_array) {
   std::vector<Json> out;
@@ -33,7 +33,8 @@ TEST(QueryResults, SortUsesKeysInTheOrderGiven) {
 }
 
 TEST(QueryResults, SortIsStableAndPutsMissingFirst) {
-  auto rows = records(R"([{"id": 1, "n": 5}, {"id": 2}, {"id": 3, "n": 5}, {"id": 4, "n": "x"}, {"id": 5, "n": 1}])");
+  auto rows =
+      records(R"([{"id": 1, "n": 5}, {"id": 2}, {"id": 3, "n": 5}, {"id": 4, "n": "x"}, {"id": 5, "n": 1}])");
   plume::sort_records(rows, {{"n", 1}});
   EXPECT_EQ(ids(rows), (std::vector<std::int64_t>{2, 5, 1, 3, 4}));
   plume::sort_records(rows, {{"n", -1}});
@@ -90,7 +91,8 @@ TEST(QueryResults, PageHasFeathersShape) {
   plume::JsonArray data{parse_json(R"({"id": 1})")};
   EXPECT_EQ(plume::to_json_text(plume::make_page(6, 1, 0, std::move(data))),
             R"({"total":6,"limit":1,"skip":0,"data":[{"id":1}]})");
-  EXPECT_EQ(plume::to_json_text(plume::make_page(1, 0, 0, {})), R"({"total":1,"limit":0,"skip":0,"data":[]})");
+  EXPECT_EQ(plume::to_json_text(plume::make_page(1, 0, 0, {})),
+            R"({"total":1,"limit":0,"skip":0,"data":[]})");
 }
 
 }  // namespace

@@ -59,7 +59,8 @@ TEST(Schema, FromJsonReadsEveryKeyword) {
 }
 
 TEST(Schema, UnknownKeywordOrTypeNamesTheFieldAndKeyword) {
-  auto error = error_of([] { Schema::from_json(parse_json(R"({"text": {"type": "string", "maxLen": 3}})")); });
+  auto error =
+      error_of([] { Schema::from_json(parse_json(R"({"text": {"type": "string", "maxLen": 3}})")); });
   EXPECT_EQ(error.code(), plume::ErrorCode::BadRequest);
   EXPECT_EQ(error.message(), "Invalid schema for field 'text': unknown keyword 'maxLen'");
   error = error_of([] { Schema::from_json(parse_json(R"({"age": {"type": "int"}})")); });
@@ -95,15 +96,16 @@ TEST(Schema, CollectsEveryProblem) {
   const auto error = error_of([&] { messages().validate(record, Schema::Mode::Create); });
   EXPECT_EQ(error.code(), plume::ErrorCode::BadRequest);
   EXPECT_EQ(error.message(), "Validation failed");
-  EXPECT_EQ(plume::to_json_text(error.errors()),
-            R"([{"field":"text","message":"'text' is required"},)"
-            R"({"field":"userId","message":"'userId' must be an integer"},)"
-            R"({"field":"createdAt","message":"'createdAt' must be a date-time such as 2024-01-31T12:00:00.000Z"},)"
-            R"({"field":"email","message":"'email' must be an email address"},)"
-            R"({"field":"score","message":"'score' must be <= 10"},)"
-            R"({"field":"done","message":"'done' must be a boolean"},)"
-            R"({"field":"color","message":"'color' must be one of \"red\", \"green\""},)"
-            R"({"field":"name","message":"'name' must be at least 2 characters"}])");
+  EXPECT_EQ(
+      plume::to_json_text(error.errors()),
+      R"([{"field":"text","message":"'text' is required"},)"
+      R"({"field":"userId","message":"'userId' must be an integer"},)"
+      R"({"field":"createdAt","message":"'createdAt' must be a date-time such as 2024-01-31T12:00:00.000Z"},)"
+      R"({"field":"email","message":"'email' must be an email address"},)"
+      R"({"field":"score","message":"'score' must be <= 10"},)"
+      R"({"field":"done","message":"'done' must be a boolean"},)"
+      R"({"field":"color","message":"'color' must be one of \"red\", \"green\""},)"
+      R"({"field":"name","message":"'name' must be at least 2 characters"}])");
 }
 
 TEST(Schema, TypeChecks) {
@@ -158,7 +160,8 @@ TEST(Schema, PatchChecksOnlyGivenFields) {
 }
 
 TEST(Schema, ShorthandTypeAndExplicitNullable) {
-  const auto schema = Schema::from_json(parse_json(R"({"age": "integer", "nick": {"type": "string", "required": true, "nullable": true}})"));
+  const auto schema = Schema::from_json(
+      parse_json(R"({"age": "integer", "nick": {"type": "string", "required": true, "nullable": true}})"));
   EXPECT_EQ(schema.field("age")->type, plume::FieldType::Integer);
   auto record = object(R"({"nick": null})");
   EXPECT_NO_THROW(schema.validate(record, Schema::Mode::Create));
@@ -199,9 +202,11 @@ TEST(SchemaCoerce, ConvertsStringsByFieldType) {
       {R"({"age": {"$gt": "20", "$lte": "30"}})", R"({"age":{"$gt":20,"$lte":30}})"},
       {R"({"age": {"$in": ["1", "2"], "$nin": "3"}})", R"({"age":{"$in":[1,2],"$nin":3}})"},
       {R"({"age": ["1", "2"]})", R"({"age":[1,2]})"},
-      {R"({"$or": [{"age": "1"}, {"$and": [{"active": "true"}]}]})", R"({"$or":[{"age":1},{"$and":[{"active":true}]}]})"},
+      {R"({"$or": [{"age": "1"}, {"$and": [{"active": "true"}]}]})",
+       R"({"$or":[{"age":1},{"$and":[{"active":true}]}]})"},
       {R"({"other": "21", "id": "3"})", R"({"other":"21","id":"3"})"},
-      {R"({"$limit": "2", "$sort": {"age": "-1"}, "$select": ["age"]})", R"({"$limit":"2","$sort":{"age":"-1"},"$select":["age"]})"},
+      {R"({"$limit": "2", "$sort": {"age": "-1"}, "$select": ["age"]})",
+       R"({"$limit":"2","$sort":{"age":"-1"},"$select":["age"]})"},
       {R"({"age": 21})", R"({"age":21})"},
   };
   for (const auto& c : cases) {
@@ -211,15 +216,19 @@ TEST(SchemaCoerce, ConvertsStringsByFieldType) {
 }
 
 TEST(SchemaCoerce, UnparsableValueNamesTheField) {
-  EXPECT_EQ(error_of([] { coerced(R"({"age": "abc"})"); }).message(), "Invalid value 'abc' for integer field 'age'");
-  EXPECT_EQ(error_of([] { coerced(R"({"age": "2.5"})"); }).message(), "Invalid value '2.5' for integer field 'age'");
+  EXPECT_EQ(error_of([] { coerced(R"({"age": "abc"})"); }).message(),
+            "Invalid value 'abc' for integer field 'age'");
+  EXPECT_EQ(error_of([] { coerced(R"({"age": "2.5"})"); }).message(),
+            "Invalid value '2.5' for integer field 'age'");
   EXPECT_EQ(error_of([] { coerced(R"({"age": {"$gt": "x"}})"); }).message(),
             "Invalid value 'x' for integer field 'age'");
-  EXPECT_EQ(error_of([] { coerced(R"({"score": "1,5"})"); }).message(), "Invalid value '1,5' for number field 'score'");
+  EXPECT_EQ(error_of([] { coerced(R"({"score": "1,5"})"); }).message(),
+            "Invalid value '1,5' for number field 'score'");
   EXPECT_EQ(error_of([] { coerced(R"({"active": "yes"})"); }).message(),
             "Invalid value 'yes' for boolean field 'active'");
   // A required field is not nullable: "" is no value for it.
-  EXPECT_EQ(error_of([] { coerced(R"({"rank": ""})"); }).message(), "Invalid value '' for integer field 'rank'");
+  EXPECT_EQ(error_of([] { coerced(R"({"rank": ""})"); }).message(),
+            "Invalid value '' for integer field 'rank'");
   EXPECT_EQ(error_of([] { coerced(R"({"age": "+-5"})"); }).code(), plume::ErrorCode::BadRequest);
 }
 
