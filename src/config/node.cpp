@@ -10,10 +10,9 @@
 
 namespace plume::config {
 
-// Opened databases and the schemas services point to; they outlive the services using them.
+// Opened databases; they outlive the services using them.
 struct Node::Stores {
   std::map<std::string, std::shared_ptr<store::SqliteDatabase>, std::less<>> sqlite;
-  std::vector<std::unique_ptr<Schema>> schemas;
 };
 
 namespace {
@@ -107,12 +106,8 @@ Node::Node(Config config) : config_(std::move(config)), stores_(std::make_unique
     } else {
       implementation = store::make_memory_service(std::move(options));
     }
-    ServiceEntry& entry = app_->use(service.path, std::move(implementation),
-                                    ServiceOptions{.methods = service.methods, .events = service.events});
-    if (!service.store.schema.empty()) {
-      stores_->schemas.push_back(std::make_unique<Schema>(service.store.schema));
-      entry.set_schema(stores_->schemas.back().get());
-    }
+    app_->use(service.path, std::move(implementation),
+              ServiceOptions{.methods = service.methods, .events = service.events});
     spdlog::info("service path={} database={} store={} table={}", service.path, service.database, kind,
                  kind == "sqlite" ? service.table : "-");
   }

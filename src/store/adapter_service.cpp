@@ -13,8 +13,15 @@ AdapterService::AdapterService(StoreOptions options) : options_(std::move(option
 
 void AdapterService::setup(App& app, std::string_view path) {
   Service::setup(app, path);
-  if (options_.schema.empty()) return;
-  if (ServiceEntry* entry = app.find_service(path)) entry->set_schema(&options_.schema);
+  std::vector<FieldSpec> fields = options_.schema.fields();
+  if (options_.schema.field(options_.id_field) == nullptr) {
+    FieldSpec id;
+    id.name = options_.id_field;
+    id.type = options_.id_type == IdType::Integer ? FieldType::Integer : FieldType::String;
+    fields.push_back(std::move(id));
+  }
+  query_schema_ = Schema(std::move(fields));
+  if (ServiceEntry* entry = app.find_service(path)) entry->set_schema(&query_schema_);
 }
 
 Query AdapterService::parse(const Params& params) const {

@@ -33,7 +33,7 @@ class AdapterService : public Service {
   Task<Json> patch(const NullableId& id, Json data, Params& params) override;
   Task<Json> remove(const NullableId& id, Params& params) override;
 
-  // Registers the schema on the service entry so that REST coerces query strings by it.
+  // Registers the query schema on the service entry so that REST coerces query strings by it.
   void setup(App& app, std::string_view path) override;
 
   const StoreOptions& options() const noexcept { return options_; }
@@ -72,6 +72,9 @@ class AdapterService : public Service {
   JsonArray selected(std::vector<Json> records, const Query& query) const;
 
   StoreOptions options_;
+  // The record schema plus the id field typed as this store keeps ids, so that REST coerces
+  // `?id=1` and `?id[$in][]=1` to numbers for an integer-id store.
+  Schema query_schema_;
 };
 
 // The Conflict error both stores raise when a unique field's value is taken.

@@ -252,5 +252,22 @@ TYPED_TEST(StoreWriteConformance, SetupRegistersTheSchemaForQueryCoercion) {
   EXPECT_EQ(entry.schema()->field("age")->type, FieldType::Integer);
 }
 
+TYPED_TEST(StoreWriteConformance, QueryStringIdsAreCoercedToTheStoresIdType) {
+  App app;
+  ServiceEntry& entry = app.use("people", this->backend_.make(people_options(), "coerced"));
+  Params params;
+  params.query = parse_json(R"({"id": {"$in": ["1", "2"]}, "age": "30"})");
+  entry.schema()->coerce_query(params.query);
+  EXPECT_EQ(params.query, parse_json(R"({"id": {"$in": [1, 2]}, "age": 30})"));
+
+  StoreOptions strings = people_options();
+  strings.id_type = IdType::String;
+  ServiceEntry& named = app.use("named", this->backend_.make(strings, "named"));
+  Params by_name;
+  by_name.query = parse_json(R"({"id": "7"})");
+  named.schema()->coerce_query(by_name.query);
+  EXPECT_EQ(by_name.query, parse_json(R"({"id": "7"})"));
+}
+
 }  // namespace
 }  // namespace plume::store::conformance
