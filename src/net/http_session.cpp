@@ -1,0 +1,213 @@
+// One connection, one coroutine, as in Beast's examples: a timeout before every read, requests
+// answered one after the other (so pipelined requests are answered in order), keep-alive unless
+// the client or a stopping server says otherwise.
+#include "net/worker.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <optional>
+
+namespace plume::net {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using asio::ip::tcp;
+
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kReadChunk = 8 * 1024;
+// Bounds of the drain after a rejection.
+constexpr std::chrono::milliseconds kLingerTime{2000};
+constexpr std::size_t kLingerBytes = 4 * 1024 * 1024;
+
+// Keeps a session in its worker's list for the stop procedure, whatever way the coroutine ends
+// (including destruction of a suspended coroutine when the server is torn down).
+class SessionRegistration {
+ public:
+  SessionRegistration(Worker& worker, tcp::socket& socket) : worker_(worker) {
+    worker_.sessions.push_front(SessionHandle{&socket, false});
+    handle_ = worker_.sessions.begin();
+    worker_.shared.connections.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~SessionRegistration() {
+    set_busy(false);
+    worker_.sessions.erase(handle_);
+    worker_.shared.connections.fetch_sub(1, std::memory_order_relaxed);
+  }
+  SessionRegistration(const SessionRegistration&) = delete;
+  SessionRegistration& operator=(const SessionRegistration&) = delete;
+
+  // The next read or write must complete within `timeout`, else the sweep closes the socket.
+  void expires_after(std::chrono::milliseconds timeout) {
+    handle_->deadline = std::chrono::steady_clock::now() + timeout;
+  }
+  void expires_never() { handle_->deadline = std::chrono::steady_clock::time_point::max(); }
+
+  void set_busy(bool busy) {
+    if (handle_->busy == busy) return;
+    handle_->busy = busy;
+    if (busy) {
+      worker_.in_flight.store(worker_.in_flight.load(std::memory_order_relaxed) + 1,
+                              std::memory_order_relaxed);
+    } else {
+      worker_.in_flight.store(worker_.in_flight.load(std::memory_order_relaxed) - 1,
+                              std::memory_order_relaxed);
+    }
+  }
+
+ private:
+  Worker& worker_;
+  std::list<SessionHandle>::iterator handle_;
+};
+
+// The reply to a request the parser rejected, or nullopt when the connection just ended
+// (client closed, timed out, server stopping).
+std::optional<Error> protocol_error(const beast::error_code& ec, const HttpServerOptions& options) {
+  if (ec == http::error::body_limit) {
+    return Error(ErrorCode::PayloadTooLarge,
+                 "Request body is larger than " + std::to_string(options.body_limit) + " bytes");
+  }
+  if (ec == http::error::header_limit) {
+    return Error(ErrorCode::HeaderFieldsTooLarge,
+                 "Request headers are larger than " + std::to_string(options.header_limit) + " bytes");
+  }
+  // Any other parser error is a malformed request; end_of_stream and partial_message only mean
+  // the client went away.
+  if (ec.category() == http::make_error_code(http::error::bad_method).category() &&
+      ec != http::error::end_of_stream && ec != http::error::partial_message) {
+    return Error(ErrorCode::BadRequest, "Malformed HTTP request: " + ec.message());
+  }
+  return std::nullopt;
+}
+
+std::string remote_of(const tcp::socket& socket) {
+  beast::error_code ec;
+  auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return {};
+  return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+}
+
+}  // namespace
+
+Task<void> run_session(Worker& worker, tcp::socket accepted) {
+  const HttpServerOptions& options = worker.shared.options;
+  tcp::socket socket(std::move(accepted));
+  beast::error_code option_error;
+  socket.set_option(tcp::no_delay(true), option_error);
+  ConnectionInfo connection{remote_of(socket)};
+  SessionRegistration registration(worker, socket);
+  beast::flat_buffer buffer;
+  std::optional<http::request_parser<http::string_body>> parser;
+
+  // Writes a rejection and ends the connection: after a parse error the socket position is lost.
+  // The client may still be sending (a body over the limit): closing with unread bytes would
+  // reset the connection and could destroy the reply before the client reads it, so the rest
+  // is read and dropped for a moment first (a "lingering close").
+  auto reject = [&](const Error& error, unsigned version) -> Task<void> {
+    auto response = error_response(error, version == 10 ? 10 : 11, false);
+    registration.expires_after(options.header_timeout);
+    auto [ec, n] = co_await http::async_write(socket, response, kUseTuple);
+    if (ec) co_return;
+    socket.shutdown(tcp::socket::shutdown_send, ec);
+    registration.expires_after(std::min<std::chrono::milliseconds>(options.header_timeout, kLingerTime));
+    std::size_t drained = 0;
+    while (drained < kLingerBytes) {
+      auto [read_error, size] = co_await socket.async_read_some(buffer.prepare(kReadChunk), kUseTuple);
+      if (read_error) break;
+      drained += size;
+    }
+  };
+
+  for (bool first = true; !worker.stopping; first = false) {
+    registration.set_busy(false);
+
+    // The wait for a request: header_timeout on a new connection, idle_timeout between
+    // keep-alive requests; once bytes arrive the head must complete within header_timeout.
+    if (buffer.size() == 0) {
+      registration.expires_after(first ? options.header_timeout : options.idle_timeout);
+      auto [ec, n] = co_await socket.async_read_some(buffer.prepare(kReadChunk), kUseTuple);
+      if (ec) break;
+      buffer.commit(n);
+      if (!first) registration.expires_after(options.header_timeout);
+    } else if (!first) {
+      registration.expires_after(options.header_timeout);
+    }
+
+    parser.emplace();
+    parser->header_limit(static_cast<std::uint32_t>(options.header_limit));
+    parser->body_limit(options.body_limit);
+    {
+      auto [ec, n] = co_await http::async_read_header(socket, buffer, *parser, kUseTuple);
+      if (ec) {
+        if (auto error = protocol_error(ec, options)) {
+          co_await reject(*error, parser->get().version());
+        }
+        break;
+      }
+    }
+    registration.set_busy(true);
+    Request& request = parser->get();
+
+    if (!parser->is_done()) {
+      // RFC 9110 10.1.1: a client that sent Expect: 100-continue waits for this before the body.
+      if (beast::iequals(request[http::field::expect], "100-continue")) {
+        http::response<http::empty_body> go_on{http::status::continue_, request.version()};
+        registration.expires_after(options.body_timeout);
+        auto [ec, n] = co_await http::async_write(socket, go_on, kUseTuple);
+        if (ec) break;
+      }
+      registration.expires_after(options.body_timeout);
+      auto [ec, n] = co_await http::async_read(socket, buffer, *parser, kUseTuple);
+      if (ec) {
+        if (auto error = protocol_error(ec, options)) {
+          co_await reject(*error, request.version());
+        }
+        break;
+      }
+    }
+
+    // A service call has no deadline of its own; the connection waits for it.
+    registration.expires_never();
+    Response response;
+    try {
+      response = co_await worker.shared.handler(request, connection);
+    } catch (...) {
+      // Handlers answer their own errors; this is the last line of defence.
+      auto error = Error::from_exception(std::current_exception());
+      spdlog::error("event=handler_failed method={} target={} error=\"{}\"",
+                    std::string_view(request.method_string()), std::string_view(request.target()),
+                    error.message());
+      response = error_response(error, request.version(), request.keep_alive());
+    }
+
+    bool keep_alive = false;
+    registration.expires_after(options.body_timeout);
+    beast::error_code write_error;
+    if (auto* json = std::get_if<StringResponse>(&response)) {
+      if (worker.stopping) json->keep_alive(false);
+      keep_alive = json->keep_alive();
+      std::tie(write_error, std::ignore) = co_await http::async_write(socket, *json, kUseTuple);
+    } else {
+      auto& file = std::get<FileResponse>(response);
+      if (worker.stopping) file.keep_alive(false);
+      keep_alive = file.keep_alive();
+      std::tie(write_error, std::ignore) = co_await http::async_write(socket, file, kUseTuple);
+    }
+    if (write_error || !keep_alive) break;
+  }
+
+  beast::error_code ignored;
+  socket.shutdown(tcp::socket::shutdown_send, ignored);
+  socket.close(ignored);
+}
+
+}  // namespace plume::net

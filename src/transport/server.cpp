@@ -1,0 +1,183 @@
+// Server wires the REST transport onto the HTTP server: the node's probes, CORS, service calls,
+// static files and the 404 reply, in that order, with metrics and the access log around them.
+#include <plume/transport/server.hpp>
+
+#include "net/http_server.hpp"
+#include "net/static_files.hpp"
+#include "transport/cors.hpp"
+#include "transport/http_metrics.hpp"
+#include "transport/probes.hpp"
+#include "transport/rest/rest_call.hpp"
+
+#include <plume/core/error.hpp>
+#include <plume/core/metrics.hpp>
+
+#include <spdlog/spdlog.h>
+#include <boost/json/serialize.hpp>
+
+#include <thread>
+
+namespace plume::transport {
+namespace http = net::http;
+
+namespace {
+
+std::string_view strip_slashes(std::string_view path) {
+  while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  return path;
+}
+
+std::size_t body_bytes(const net::Response& response) {
+  if (auto* json = std::get_if<net::StringResponse>(&response)) return json->body().size();
+  return std::get<net::FileResponse>(response).body().size();
+}
+
+int status_of(const net::Response& response) {
+  return std::visit([](const auto& r) { return static_cast<int>(r.result_int()); }, response);
+}
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(App& app_ref, ServerOptions server_options)
+      : app(app_ref),
+        options(std::move(server_options)),
+        threads(options.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : options.threads),
+        cors(options.cors),
+        metrics(threads) {
+    if (options.public_dir) static_files.emplace(*options.public_dir);
+  }
+
+  Task<net::Response> handle(net::Request& request, const net::ConnectionInfo& connection);
+  // The reply before CORS headers; `service` and `method` name the call for metrics.
+  Task<net::Response> route(net::Request& request, std::string_view path, std::string_view query,
+                            std::string& service, std::string& method);
+
+  App& app;
+  ServerOptions options;
+  std::size_t threads;
+  Cors cors;
+  HttpMetrics metrics;
+  ReadinessChecks readiness;
+  std::optional<net::StaticFiles> static_files;
+  std::unique_ptr<net::HttpServer> http;
+};
+
+Task<net::Response> Server::Impl::handle(net::Request& request, const net::ConnectionInfo& connection) {
+  auto started = std::chrono::steady_clock::now();
+  std::string_view target = request.target();
+  auto question = target.find('?');
+  std::string_view path = target.substr(0, question);
+  std::string_view query =
+      question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
+
+  std::string service;
+  std::string method;
+  net::Response response;
+  try {
+    response = co_await route(request, path, query, service, method);
+  } catch (...) {
+    auto error = Error::from_exception(std::current_exception());
+    if (error.status() >= 500) {
+      spdlog::error("event=request_failed service={} method={} target={} status={} error=\"{}\"", service,
+                    method, target, error.status(), error.message());
+    }
+    response = net::error_response(error, request.version(), request.keep_alive());
+  }
+  if (method.empty()) method = std::string(request.method_string());
+
+  std::visit(
+      [&](auto& r) {
+        cors.apply(request, r.base());
+        // HEAD: the headers GET would send, Content-Length included, and no body.
+        if constexpr (std::is_same_v<std::decay_t<decltype(r)>, net::StringResponse>) {
+          if (request.method() == http::verb::head && !r.body().empty()) r.body().clear();
+        }
+      },
+      response);
+
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  int status = status_of(response);
+  metrics.record(service, method, status, seconds);
+  if (options.access_log) {
+    spdlog::info("event=http_request method={} path={} status={} bytes={} duration_ms={:.3f} remote={}",
+                 std::string_view(request.method_string()), path, status, body_bytes(response),
+                 seconds * 1000.0, connection.remote);
+  }
+  co_return response;
+}
+
+Task<net::Response> Server::Impl::route(net::Request& request, std::string_view path, std::string_view query,
+                                        std::string& service, std::string& method) {
+  if (cors.is_preflight(request)) co_return cors.preflight(request);
+
+  bool is_read = request.method() == http::verb::get || request.method() == http::verb::head;
+  if (is_read) {
+    if (path == "/healthz") co_return health_response(request);
+    if (path == "/readyz") co_return readiness_response(request, readiness);
+    if (path == "/metrics") {
+      co_return metrics_response(request,
+                                 MetricsRegistry::global().render() +
+                                     metrics.render(http->requests_in_flight(), http->connections()));
+    }
+  }
+
+  if (auto match = app.lookup(strip_slashes(path))) {
+    service = match->entry->path();
+    co_return co_await call_service(app, *match, request, query, method);
+  }
+
+  if (is_read && static_files) {
+    if (auto file = static_files->serve(request, path)) co_return std::move(*file);
+  }
+  throw not_found("Page not found", JsonObject{{"url", request.target()}});
+}
+
+Server::Server(App& app, ServerOptions options) : impl_(std::make_unique<Impl>(app, std::move(options))) {}
+
+Server::~Server() {
+  if (impl_->http) {
+    impl_->http->stop();
+    impl_->http->wait();
+  }
+}
+
+void Server::add_readiness_check(std::string name, ReadinessCheck check) {
+  impl_->readiness.add(std::move(name), std::move(check));
+}
+
+std::uint16_t Server::start() {
+  const ServerOptions& o = impl_->options;
+  net::HttpServerOptions http_options{
+      .host = o.host,
+      .port = o.port,
+      .threads = impl_->threads,
+      .body_limit = o.body_limit,
+      .header_limit = o.header_limit,
+      .header_timeout = o.header_timeout,
+      .body_timeout = o.body_timeout,
+      .idle_timeout = o.idle_timeout,
+      .shutdown_grace = o.shutdown_grace,
+      .max_connections = o.max_connections,
+      .thread_init = [impl = impl_.get()](std::size_t index) { impl->metrics.bind_thread(index); },
+  };
+  impl_->http = std::make_unique<net::HttpServer>(
+      std::move(http_options),
+      [impl = impl_.get()](net::Request& request, const net::ConnectionInfo& connection) {
+        return impl->handle(request, connection);
+      });
+  return impl_->http->start();
+}
+
+std::uint16_t Server::port() const noexcept { return impl_->http ? impl_->http->port() : 0; }
+
+void Server::stop() {
+  if (impl_->http) impl_->http->stop();
+}
+
+void Server::wait() {
+  if (impl_->http) impl_->http->wait();
+}
+
+}  // namespace plume::transport
