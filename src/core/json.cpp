@@ -1,10 +1,10 @@
 #include <plume/core/error.hpp>
 #include <plume/core/json.hpp>
 
-#include <boost/json/serialize.hpp>
 #include <boost/json/stream_parser.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -120,7 +120,140 @@ Json parse_json(std::string_view text) {
   return parser.release();
 }
 
-std::string to_json_text(const Json& value) { return boost::json::serialize(value); }
+namespace {
+
+void append_string(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  std::size_t plain = 0;  // start of the run of characters copied as they are
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(text.data() + plain, i - plain);
+    plain = i + 1;
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out += "\\u00";
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0xF]);
+    }
+  }
+  out.append(text.data() + plain, text.size() - plain);
+  out.push_back('"');
+}
+
+// Numbers as JavaScript's JSON.stringify writes them, so that clients and people see 2.5 and 3,
+// not Boost's 2.5E0 and 3E0: the shortest text that reads back to the same double, fixed notation
+// for magnitudes in [1e-6, 1e21), else "1.5e+21" / "1e-7"; NaN and infinities become null.
+void append_double(std::string& out, double value) {
+  if (!std::isfinite(value)) {
+    out += "null";
+    return;
+  }
+  if (value == 0) {
+    out.push_back('0');
+    return;
+  }
+  char buffer[64];
+  const double magnitude = std::fabs(value);
+  if (magnitude >= 1e-6 && magnitude < 1e21) {
+    const auto result = std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::fixed);
+    out.append(buffer, result.ptr);
+    return;
+  }
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::scientific);
+  std::string_view text(buffer, static_cast<std::size_t>(result.ptr - buffer));
+  const std::size_t e = text.find('e');
+  out.append(text.substr(0, e + 1));
+  std::size_t digits = e + 1;
+  if (text[digits] == '-' || text[digits] == '+') out.push_back(text[digits++]);
+  while (digits + 1 < text.size() && text[digits] == '0') ++digits;
+  out.append(text.substr(digits));
+}
+
+void append_value(std::string& out, const Json& value) {
+  char buffer[32];
+  switch (value.kind()) {
+    case boost::json::kind::null:
+      out += "null";
+      return;
+    case boost::json::kind::bool_:
+      out += value.get_bool() ? "true" : "false";
+      return;
+    case boost::json::kind::int64: {
+      const auto result = std::to_chars(buffer, buffer + sizeof buffer, value.get_int64());
+      out.append(buffer, result.ptr);
+      return;
+    }
+    case boost::json::kind::uint64: {
+      const auto result = std::to_chars(buffer, buffer + sizeof buffer, value.get_uint64());
+      out.append(buffer, result.ptr);
+      return;
+    }
+    case boost::json::kind::double_:
+      append_double(out, value.get_double());
+      return;
+    case boost::json::kind::string:
+      append_string(out, value.get_string());
+      return;
+    case boost::json::kind::array: {
+      out.push_back('[');
+      bool first = true;
+      for (const Json& item : value.get_array()) {
+        if (!first) out.push_back(',');
+        first = false;
+        append_value(out, item);
+      }
+      out.push_back(']');
+      return;
+    }
+    case boost::json::kind::object: {
+      out.push_back('{');
+      bool first = true;
+      for (const auto& member : value.get_object()) {
+        if (!first) out.push_back(',');
+        first = false;
+        append_string(out, member.key());
+        out.push_back(':');
+        append_value(out, member.value());
+      }
+      out.push_back('}');
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+void append_json_text(std::string& out, const Json& value) { append_value(out, value); }
+
+std::string to_json_text(const Json& value) {
+  std::string out;
+  out.reserve(64);
+  append_value(out, value);
+  return out;
+}
 
 std::string now_iso8601() {
   const auto now = std::chrono::system_clock::now();

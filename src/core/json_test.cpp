@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <regex>
 
 namespace plume {
@@ -10,7 +12,7 @@ namespace {
 
 TEST(ParseJson, ReadsObjectsWithSurroundingWhitespace) {
   const Json value = parse_json(" {\"a\": [1, 2.5, \"x\", null, true]} \n");
-  EXPECT_EQ(to_json_text(value), R"({"a":[1,2.5E0,"x",null,true]})");
+  EXPECT_EQ(to_json_text(value), R"({"a":[1,2.5,"x",null,true]})");
 }
 
 TEST(ParseJson, MalformedTextIsBadRequestNamingTokenAndPosition) {
@@ -41,6 +43,26 @@ TEST(ParseJson, TextAfterTheValueIsRejected) {
   } catch (const Error& e) {
     EXPECT_EQ(e.message(), "Unexpected token x in JSON at position 3");
   }
+}
+
+TEST(ToJsonText, WritesNumbersAsJavaScriptDoes) {
+  EXPECT_EQ(to_json_text(Json(2.5)), "2.5");
+  EXPECT_EQ(to_json_text(Json(3.0)), "3");
+  EXPECT_EQ(to_json_text(Json(-0.1)), "-0.1");
+  EXPECT_EQ(to_json_text(Json(0.1 + 0.2)), "0.30000000000000004");
+  EXPECT_EQ(to_json_text(Json(1e21)), "1e+21");
+  EXPECT_EQ(to_json_text(Json(1.5e-7)), "1.5e-7");
+  EXPECT_EQ(to_json_text(Json(123456789012.0)), "123456789012");
+  EXPECT_EQ(to_json_text(Json(std::nan(""))), "null");
+  EXPECT_EQ(to_json_text(Json(-7)), "-7");
+  EXPECT_EQ(to_json_text(Json(18446744073709551615ull)), "18446744073709551615");
+}
+
+TEST(ToJsonText, EscapesStringsAndKeys) {
+  EXPECT_EQ(to_json_text(parse_json(R"({"a\"b":"line
+break é "q""})")),
+            R"({"a"b":"line
+break é "q""})");
 }
 
 TEST(ToJsonText, IsCompact) {

@@ -14,7 +14,7 @@ StringResponse json_response(http::status status, std::string body, unsigned ver
 }
 
 StringResponse error_response(const Error& error, unsigned version, bool keep_alive) {
-  return json_response(static_cast<http::status>(error.status()), boost::json::serialize(error.to_json()),
+  return json_response(static_cast<http::status>(error.status()), plume::to_json_text(error.to_json()),
                        version, keep_alive);
 }
 

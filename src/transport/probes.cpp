@@ -1,6 +1,6 @@
 #include "transport/probes.hpp"
 
-#include <boost/json/serialize.hpp>
+#include <plume/core/json.hpp>
 
 #include <exception>
 
@@ -42,7 +42,7 @@ net::StringResponse readiness_response(const net::Request& request, const Readin
   bool ready = false;
   Json body = checks.evaluate(ready);
   return net::json_response(ready ? http::status::ok : http::status::service_unavailable,
-                            boost::json::serialize(body), request.version(), request.keep_alive());
+                            to_json_text(body), request.version(), request.keep_alive());
 }
 
 net::StringResponse metrics_response(const net::Request& request, std::string text) {

@@ -17,8 +17,9 @@ using JsonArray = boost::json::array;
 // Parses JSON text; malformed text throws plume::Error (BadRequest) naming the problem.
 Json parse_json(std::string_view text);
 
-// Compact JSON text of a value.
+// Compact JSON text of a value, numbers written as JavaScript writes them (2.5, 3, 1e+21).
 std::string to_json_text(const Json& value);
+void append_json_text(std::string& out, const Json& value);
 
 // The current UTC time as "2026-11-25T12:28:31.123Z", as JavaScript's Date#toISOString prints it.
 std::string now_iso8601();

@@ -8,7 +8,7 @@
 #include <plume/core/hooks.hpp>
 #include <plume/core/schema.hpp>
 
-#include <boost/json/serialize.hpp>
+#include <plume/core/json.hpp>
 
 namespace plume::transport {
 namespace http = net::http;
@@ -124,7 +124,7 @@ Task<net::StringResponse> call_service(App& app, RouteMatch& match, const net::R
   if (!context.location.empty()) response.set(http::field::location, context.location);
   if (status != 204) {
     response.set(http::field::content_type, net::kJsonContentType);
-    response.body() = boost::json::serialize(reply);
+    response.body() = to_json_text(reply);
   }
   response.prepare_payload();
   co_return response;
