@@ -59,10 +59,8 @@ TEST(ToJsonText, WritesNumbersAsJavaScriptDoes) {
 }
 
 TEST(ToJsonText, EscapesStringsAndKeys) {
-  EXPECT_EQ(to_json_text(parse_json(R"({"a\"b":"line
-break é "q""})")),
-            R"({"a"b":"line
-break é "q""})");
+  const std::string text = R"({"a\"b":"line\nbreak\u0001 \u00e9 \"q\" \\"})";
+  EXPECT_EQ(to_json_text(parse_json(text)), "{\"a\\\"b\":\"line\\nbreak\\u0001 \xC3\xA9 \\\"q\\\" \\\\\"}");
 }
 
 TEST(ToJsonText, IsCompact) {
