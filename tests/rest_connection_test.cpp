@@ -40,6 +40,22 @@ std::string request_text(std::string_view target) {
   return "GET " + std::string(target) + " HTTP/1.1\r\nHost: test\r\n\r\n";
 }
 
+TEST(RestConnection, SecondServerOnATakenPortFailsToStart) {
+  TestServer first([](App&) {});
+  App app;
+  transport::ServerOptions options = testing::test_server_options();
+  options.port = first.port();
+  transport::Server second(app, options);
+  try {
+    second.start();
+    FAIL() << "a second server started on port " << first.port();
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find("cannot listen on 127.0.0.1:" + std::to_string(first.port())),
+              std::string::npos)
+        << error.what();
+  }
+}
+
 TEST(RestConnection, BodyOverTheLimitIs413AndCloses) {
   auto options = testing::test_server_options();
   options.body_limit = 64;

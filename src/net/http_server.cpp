@@ -35,6 +35,15 @@ tcp::acceptor open_acceptor(asio::io_context& ioc, const tcp::endpoint& endpoint
   return acceptor;
 }
 
+// SO_REUSEPORT would let a second node on the same port start quietly and take half the traffic.
+// A bind without it fails while anyone listens on the port, so probe with one first.
+void ensure_port_free(asio::io_context& ioc, const tcp::endpoint& endpoint) {
+  tcp::acceptor probe(ioc);
+  probe.open(endpoint.protocol());
+  probe.set_option(tcp::acceptor::reuse_address(true));
+  probe.bind(endpoint);
+}
+
 }  // namespace
 
 void Worker::close_idle_sessions() {
@@ -91,6 +100,10 @@ std::uint16_t HttpServer::start() {
   }
   tcp::endpoint endpoint(address, options_.port);
   try {
+    if (endpoint.port() != 0) {
+      asio::io_context probe_context;
+      ensure_port_free(probe_context, endpoint);
+    }
     for (std::size_t i = 0; i < options_.threads; ++i) {
       auto worker = std::make_unique<Worker>(*shared_, i);
       worker->acceptor.emplace(open_acceptor(worker->ioc, endpoint));

@@ -41,8 +41,8 @@ net::StringResponse health_response(const net::Request& request) {
 net::StringResponse readiness_response(const net::Request& request, const ReadinessChecks& checks) {
   bool ready = false;
   Json body = checks.evaluate(ready);
-  return net::json_response(ready ? http::status::ok : http::status::service_unavailable,
-                            to_json_text(body), request.version(), request.keep_alive());
+  return net::json_response(ready ? http::status::ok : http::status::service_unavailable, to_json_text(body),
+                            request.version(), request.keep_alive());
 }
 
 net::StringResponse metrics_response(const net::Request& request, std::string text) {

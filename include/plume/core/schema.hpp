@@ -1,6 +1,7 @@
 // Schema describes a service's fields: their types (which SQL stores map to columns and the
 // REST transport uses to coerce query strings), validation rules, defaults, and which fields are
-// unique or secret. Fields outside the schema are allowed and kept as they are.
+// unique or secret. Records may carry fields outside the schema (kept as they are); queries may
+// not name them when a schema is set (parse_query answers 400, as Feathers' querySyntax does).
 #pragma once
 
 #include <plume/core/json.hpp>
@@ -55,7 +56,8 @@ class Schema {
   // for numbers, "true"/"false" for booleans, "" -> null where an integer, number or boolean field
   // is nullable (string fields keep ""). Recurses into operators ($gt, $in, ...; not the $like
   // patterns) and $or/$and; $limit/$skip/$sort/$select are left to parse_query. Fields not in the
-  // schema (including the id field unless listed) keep their string values. An unparsable value
+  // schema keep their string values (stores add their id field, typed, to the schema they register
+  // for coercion). An unparsable value
   // throws BadRequest("Invalid value 'abc' for integer field 'age'").
   void coerce_query(Json& query) const;
 
