@@ -89,6 +89,20 @@ std::optional<Error> protocol_error(const beast::error_code& ec, const HttpServe
   return std::nullopt;
 }
 
+// Feeds the buffered bytes to the parser until it needs more or the message is complete.
+beast::error_code parse_buffered(http::request_parser<http::string_body>& parser,
+                                 beast::flat_buffer& buffer) {
+  beast::error_code ec;
+  while (buffer.size() > 0 && !parser.is_done()) {
+    const std::size_t used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec == http::error::need_more) return {};
+    if (ec) return ec;
+    if (used == 0) break;
+  }
+  return {};
+}
+
 std::string remote_of(const tcp::socket& socket) {
   beast::error_code ec;
   auto endpoint = socket.remote_endpoint(ec);
@@ -145,7 +159,15 @@ Task<void> run_session(Worker& worker, tcp::socket accepted) {
     parser.emplace();
     parser->header_limit(static_cast<std::uint32_t>(options.header_limit));
     parser->body_limit(options.body_limit);
-    {
+    // Most requests arrive whole in one read: parse what is buffered first, so that the common
+    // case costs no further asynchronous operation (each one is a trip through the scheduler).
+    if (auto ec = parse_buffered(*parser, buffer)) {
+      if (auto error = protocol_error(ec, options)) {
+        co_await reject(*error, parser->get().version());
+      }
+      break;
+    }
+    if (!parser->is_header_done()) {
       auto [ec, n] = co_await http::async_read_header(socket, buffer, *parser, kUseTuple);
       if (ec) {
         if (auto error = protocol_error(ec, options)) {
