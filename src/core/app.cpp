@@ -1,3 +1,4 @@
+#include "core/channel_registry.hpp"
 #include "core/hook_pipeline.hpp"
 
 #include <plume/core/app.hpp>
@@ -69,7 +70,7 @@ ServiceEntry& ServiceEntry::hooks(const Hooks& hooks) {
   return *this;
 }
 
-App::App(AppOptions options) {
+App::App(AppOptions options) : channels_(std::make_shared<detail::ChannelRegistry>()) {
   std::size_t threads = options.worker_threads;
   if (threads == 0) threads = std::max<std::size_t>(2, std::thread::hardware_concurrency());
   workers_ = std::make_unique<WorkerPool>(threads);
@@ -211,7 +212,11 @@ Task<void> App::run(HookContext& context) {
 
   // One event per record for array results; events the service declared itself it emits itself
   // (Feathers' eventHook skips those).
-  if (!context.event || listeners_.empty()) co_return;
+  if (!context.event) co_return;
+  if (listeners_.empty() && publishers_.empty() && !publish_all_ &&
+      context.entry.publisher_for(*context.event) == nullptr) {
+    co_return;
+  }
   const auto& own_events = context.entry.options().events;
   if (std::find(own_events.begin(), own_events.end(), *context.event) != own_events.end()) co_return;
   static const Json kNull = nullptr;
@@ -306,6 +311,7 @@ void App::emit_event(std::string_view path, std::string_view event, const Json& 
       spdlog::warn("event listener failed path={} event={} error=\"{}\"", path, event, e.what());
     }
   }
+  publish_event(path, event, data, context);
 }
 
 }  // namespace plume

@@ -3,12 +3,15 @@
 // for those events (transports, the mesh and sync subscribe here).
 #pragma once
 
+#include <plume/core/channels.hpp>
 #include <plume/core/hooks.hpp>
 #include <plume/core/service.hpp>
 #include <plume/core/task.hpp>
 
+#include <array>
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,6 +49,14 @@ class ServiceEntry {
   // The path split at '/', placeholders keeping their ':' ("users", ":userId", "messages").
   const std::vector<std::string>& segments() const noexcept { return segments_; }
 
+  // Publishers for this service's events (Feathers' service.publish): for every event, or for one
+  // event, which must be one the service emits (else GeneralError "'<event>' is not a valid
+  // service event"). Registering again for the same event replaces the publisher.
+  ServiceEntry& publish(Publisher publisher);
+  ServiceEntry& publish(std::string_view event, Publisher publisher);
+  // The publisher for `event`: the one for that event, else the catch-all, else null.
+  const Publisher* publisher_for(std::string_view event) const noexcept;
+
  private:
   App& app_;
   std::string path_;
@@ -57,6 +68,8 @@ class ServiceEntry {
   const Schema* schema_ = nullptr;
   Hooks hooks_;
   HookTable table_;
+  std::map<std::string, Publisher, std::less<>> publishers_;
+  Publisher publish_all_;
 };
 
 // A service event as listeners see it.
@@ -119,9 +132,42 @@ class App {
   Task<Json> call(std::string_view path, std::string_view method, Json data, Params params = {});
 
   // Service events, one per record for multi results, after the whole hook pipeline succeeded.
+  // emit_event runs the listeners, then publishes the event to the channels its publisher
+  // returns (events the service does not emit, and events of unknown paths, are not published).
   void on_event(EventListener listener);
   void emit_event(std::string_view path, std::string_view event, const Json& data,
                   const HookContext* context);
+
+  // Channels (Feathers' app.channel): the named channel, created if absent; several names give
+  // a combined channel (connections de-duplicated). channel({}) throws GeneralError.
+  Channel channel(std::string_view name);
+  Channel channel(std::initializer_list<std::string_view> names);
+  Channel channel(const std::vector<std::string>& names);
+  // The names of the existing channels (Feathers' app.channels).
+  std::vector<std::string> channel_names() const;
+  // Every connected connection (between connect and disconnect), as a live channel.
+  Channel all_connections();
+
+  // App-level publishers (Feathers' app.publish), consulted after the service's own: service
+  // publisher for the event, service catch-all, app publisher for the event, app catch-all.
+  // Any event name is accepted here. Registering again for the same event replaces it.
+  App& publish(Publisher publisher);
+  App& publish(std::string_view event, Publisher publisher);
+
+  // Real-time connection lifecycle, called by transports and the authentication service.
+  // connect: the connection counts as connected, then 'connection' listeners run.
+  void connect(ConnectionPtr connection);
+  // disconnect: the connection leaves every channel and is no longer connected, then
+  // 'disconnect' listeners run (as Feathers' socket transport leaves channels first).
+  void disconnect(const ConnectionPtr& connection);
+  // login: 'login' listeners run with the authentication result ({accessToken, authentication,
+  // user}). The connection's own login state (Connection::set_login) is the caller's to set.
+  void login(const ConnectionPtr& connection, const Json& auth_result);
+  // logout: the connection leaves every channel, then 'logout' listeners run.
+  void logout(const ConnectionPtr& connection, const Json& auth_result = nullptr);
+  // Listeners run in registration order on the caller's thread; a throwing listener is logged
+  // and the next one runs.
+  void on_connection_event(ConnectionEventKind kind, ConnectionListener listener);
 
   WorkerPool& workers() noexcept { return *workers_; }
 
@@ -133,8 +179,18 @@ class App {
   Hooks hooks_;
   HookTable table_;
   std::vector<EventListener> listeners_;
+  std::shared_ptr<detail::ChannelRegistry> channels_;
+  std::map<std::string, Publisher, std::less<>> publishers_;
+  Publisher publish_all_;
+  std::array<std::vector<ConnectionListener>, 4> connection_listeners_;  // by ConnectionEventKind
   std::unique_ptr<WorkerPool> workers_;
   Json settings_ = JsonObject{};
+
+  void publish_event(std::string_view path, std::string_view event, const Json& data,
+                     const HookContext* context);
+  void dispatch(const Channels& channels, std::string_view path, std::string_view event, const Json& data,
+                const HookContext& context);
+  void fire(ConnectionEventKind kind, const ConnectionPtr& connection, const Json& auth_result);
 };
 
 // "created" for create, "updated", "patched", "removed"; empty for custom methods.

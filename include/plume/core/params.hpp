@@ -4,10 +4,13 @@
 
 #include <plume/core/json.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 
 namespace plume {
+
+class Connection;
 
 // Per-call override of a service's pagination (Feathers' params.paginate).
 struct PaginateOptions {
@@ -32,6 +35,8 @@ struct Params {
   bool authenticated = false;
   // params.paginate: overrides the service's pagination for this call.
   std::optional<PaginateOptions> paginate;
+  // The real-time connection the call came from (sockets), else null.
+  std::shared_ptr<Connection> connection;
   // Free-form values for hooks to pass along (Feathers apps put anything on params).
   JsonObject extra;
 
