@@ -6,6 +6,8 @@
 #   source scripts/setup.sh
 #   plume_install_packages            # build dependencies
 #   plume_npm_install tests/compat    # npm ci when a lock file exists, else npm install
+#   plume_demo_vendor                 # the demo page's browser builds of the Feathers client
+#   plume_install_chromium            # Debian's chromium, for the browser test
 #   plume_build build Release [extra cmake args...]
 
 PLUME_ROOT=${PLUME_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
@@ -17,7 +19,7 @@ export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PLUME_ROOT}
 PLUME_BUILD_PACKAGES=(
   cmake ninja-build ccache g++ pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libsqlite3-dev libssl-dev libyaml-cpp-dev libcli11-dev libspdlog-dev
+  libsqlite3-dev libssl-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libcrypt-dev
   libgtest-dev libbenchmark-dev
 )
 
@@ -87,6 +89,25 @@ plume_npm_install() {
     plume_log "npm install in $1"
     (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
   fi
+}
+
+# The chat page loads the official clients' browser builds from its own public dir (no CDN at
+# run time): the UMD bundle of @feathersjs/client (Feathers, Socket.io and authentication
+# clients) and socket.io-client's, from the npm packages locked in examples/demo.
+plume_demo_vendor() {
+  plume_npm_install examples/demo || return 1
+  local modules="$PLUME_ROOT/examples/demo/node_modules"
+  local vendor="$PLUME_ROOT/examples/demo/public/vendor"
+  mkdir -p "$vendor"
+  cp "$modules/@feathersjs/client/dist/feathers.min.js" \
+    "$modules/@feathersjs/client/dist/feathers.min.js.LICENSE.txt" \
+    "$modules/socket.io-client/dist/socket.io.min.js" "$vendor/"
+}
+
+# The browser test drives Debian's chromium through playwright-core (which downloads no browser
+# of its own).
+plume_install_chromium() {
+  command -v chromium >/dev/null 2>&1 || plume_apt_install chromium
 }
 
 # plume_build <dir> <build type> [cmake args...]: configures and builds with Ninja, at most

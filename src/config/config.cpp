@@ -131,7 +131,11 @@ ServiceConfig service_config(std::string path, const Json& value, const Config& 
   }
   service.methods = strings(member(value, "methods"));
   service.events = strings(member(value, "events"));
-  if (const Json* auth = member(value, "auth"); auth != nullptr && auth->is_string()) {
+  if (const Json* auth = member(value, "auth"); auth != nullptr && auth->is_object()) {
+    // {strategy: jwt, except: [create]}: a users service whose sign-up is open.
+    service.auth = "jwt";
+    if (const Json* except = member(*auth, "except")) service.auth_except = strings(except);
+  } else if (auth != nullptr && auth->is_string()) {
     service.auth = std::string(auth->get_string());
   }
   for (const auto& database : config.databases) {
@@ -140,6 +144,41 @@ ServiceConfig service_config(std::string path, const Json& value, const Config& 
     }
   }
   return service;
+}
+
+// The `authentication` section with Feathers' defaults for what it leaves out.
+auth::AuthenticationOptions authentication_options(const Json& value, const Config& config) {
+  auth::AuthenticationOptions options;
+  if (const Json* secret = member(value, "secret")) options.secret = secret->get_string();
+  if (const Json* service = member(value, "service")) options.service = service->get_string();
+  if (const Json* entity = member(value, "entity")) {
+    options.entity = entity->is_null() ? std::nullopt : std::optional<std::string>(entity->get_string());
+  }
+  // Feathers takes the entity id from the entity service's id when entityId is not set.
+  for (const auto& service : config.services) {
+    if (service.path == options.service) options.entity_id = service.store.id_field;
+  }
+  if (const Json* entity_id = member(value, "entityId")) options.entity_id = entity_id->get_string();
+  if (const Json* strategies = member(value, "authStrategies")) options.strategies = strings(strategies);
+  if (const Json* strategies = member(value, "strategies")) options.strategies = strings(strategies);
+  if (const Json* jwt = member(value, "jwtOptions")) {
+    if (const Json* header = member(*jwt, "header")) options.jwt.header = header->get_object();
+    if (const Json* audience = member(*jwt, "audience")) options.jwt.audience = audience->get_string();
+    if (const Json* issuer = member(*jwt, "issuer")) options.jwt.issuer = issuer->get_string();
+    if (const Json* expires = member(*jwt, "expiresIn")) {
+      options.jwt.expires_in = std::chrono::duration_cast<std::chrono::seconds>(*parse_duration(*expires));
+    }
+  }
+  if (const Json* local = member(value, "local")) {
+    if (const Json* field = member(*local, "usernameField"))
+      options.local.username_field = field->get_string();
+    if (const Json* field = member(*local, "passwordField"))
+      options.local.password_field = field->get_string();
+    if (const Json* cost = member(*local, "hashSize"))
+      options.local.hash_cost = static_cast<int>(cost->get_int64());
+  }
+  options.jwt.secret = options.secret;
+  return options;
 }
 
 Config typed_config(ConfigTree& tree) {
@@ -164,6 +203,13 @@ Config typed_config(ConfigTree& tree) {
     for (const auto& [path, value] : services->get_object()) {
       config.services.push_back(service_config(std::string(path), value, config));
     }
+  }
+  if (const Json* authentication = member(root, "authentication")) {
+    config.authentication = authentication_options(*authentication, config);
+  }
+  config.realtime_publish = config.authentication ? "authenticated" : "everyone";
+  if (const Json* realtime = member(root, "realtime")) {
+    if (const Json* publish = member(*realtime, "publish")) config.realtime_publish = publish->get_string();
   }
   if (const Json* logging = member(root, "logging")) {
     if (const Json* level = member(*logging, "level")) config.logging.level = level->get_string();

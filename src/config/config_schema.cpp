@@ -232,23 +232,28 @@ Rule service() {
       {"multi", either({boolean(), list(one_of({"create", "patch", "remove"}))})},
       {"methods", list(identifier())},
       {"events", list(identifier())},
-      {"auth", either({one_of({"jwt", "none"}), literal_false()})},
+      {"auth", either({one_of({"jwt", "none"}), literal_false(),
+                       object({{"strategy", one_of({"jwt"})}, {"except", list(identifier())}},
+                              "{strategy: jwt, except: [methods open to anyone]}")})},
   });
 }
 
 Rule authentication() {
+  Rule strategies = list(one_of({"local", "jwt", "apikey"}));
   return object({
       {"secret", text()},
       {"service", text()},
       {"entity", either({text(), Rule{"null", [](const Json& v) { return v.is_null(); }, nullptr}})},
       {"entityId", text()},
-      {"strategies", list(one_of({"local", "jwt", "apikey"}))},
-      {"jwtOptions", object({{"header", text()},
+      {"strategies", strategies},
+      {"authStrategies", strategies},  // Feathers' spelling
+      {"jwtOptions", object({{"header", map_of(text(), "a map of header names to values")},
                              {"audience", text()},
                              {"issuer", text()},
-                             {"algorithm", one_of({"HS256", "HS384", "HS512"})},
+                             // HS256 only: tokens are checked with exactly this algorithm.
+                             {"algorithm", one_of({"HS256"})},
                              {"expiresIn", duration()}})},
-      {"local", object({{"usernameField", text()}, {"passwordField", text()}})},
+      {"local", object({{"usernameField", text()}, {"passwordField", text()}, {"hashSize", integer(4, 31)}})},
       {"apikey", object({{"header", text()}, {"keys", list(text())}})},
   });
 }
@@ -317,6 +322,7 @@ Rule root_rule() {
                          {"shutdownTimeout", duration()},
                          {"maxConnections", integer(1)}})},
       {"cors", cors},
+      {"realtime", object({{"publish", one_of({"authenticated", "everyone", "none"})}})},
   });
 }
 

@@ -11,7 +11,6 @@ namespace plume::config {
 void validate_config(const ConfigTree& tree);
 
 // Sections whose keys are validated but that this build does not act on yet.
-inline constexpr std::string_view kInactiveSections[] = {"authentication", "mesh", "sync", "queues",
-                                                         "gateway"};
+inline constexpr std::string_view kInactiveSections[] = {"mesh", "sync", "queues", "gateway"};
 
 }  // namespace plume::config

@@ -1,9 +1,14 @@
+#include <plume/auth/authentication.hpp>
+#include <plume/auth/secret_fields.hpp>
 #include <plume/config/logging.hpp>
 #include <plume/config/node.hpp>
+#include <plume/core/channels.hpp>
 #include <plume/store/store.hpp>
 
+#include <spdlog/fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <vector>
@@ -39,6 +44,50 @@ std::shared_ptr<store::SqliteDatabase> open_database(const DatabaseConfig& datab
   }
 }
 
+// Secrets shorter than this still work (Feathers accepts any), but are easier to guess.
+constexpr std::size_t kRecommendedSecretBytes = 32;
+
+// A service that asks for authentication must never be served open: without a usable
+// `authentication` section the node refuses to start.
+void check_authentication(const Config& config) {
+  const auto& authentication = config.authentication;
+  for (const auto& service : config.services) {
+    if (service.auth && *service.auth == "jwt" && (!authentication || authentication->secret.empty())) {
+      const std::string key = "services." + service.path + ".auth";
+      throw ConfigError(key, config.origin(key),
+                        "auth: jwt needs the authentication section with a secret "
+                        "(authentication: { secret: ${PLUME_AUTH_SECRET} })");
+    }
+  }
+  if (!authentication) return;
+  if (authentication->secret.empty()) {
+    throw ConfigError("authentication.secret", config.origin("authentication.secret"),
+                      "a non-empty secret is required, e.g. secret: ${PLUME_AUTH_SECRET}");
+  }
+  for (const auto& strategy : authentication->strategies) {
+    if (strategy != "local" && strategy != "jwt") {
+      const std::string key =
+          config.resolved.as_object().contains("authentication") &&
+                  config.resolved.at("authentication").as_object().contains("authStrategies")
+              ? "authentication.authStrategies"
+              : "authentication.strategies";
+      throw ConfigError(key, config.origin(key),
+                        "the " + strategy + " strategy is not available in this build");
+    }
+  }
+  if (authentication->entity) {
+    const bool found =
+        std::any_of(config.services.begin(), config.services.end(),
+                    [&](const ServiceConfig& service) { return service.path == authentication->service; });
+    if (!found) {
+      const std::string key = "authentication.service";
+      throw ConfigError(
+          key, config.origin(key),
+          "the entity service \"" + authentication->service + "\" is not configured under services");
+    }
+  }
+}
+
 }  // namespace
 
 transport::ServerOptions server_options(const Config& config) {
@@ -67,15 +116,7 @@ void check_supported(const Config& config) {
       throw ConfigError(key, config.origin(key), "PostgreSQL is not available in this build");
     }
   }
-  // A service that asks for authentication must never be served open: refuse to start rather
-  // than accept unauthenticated calls.
-  for (const auto& service : config.services) {
-    if (service.auth && *service.auth != "none") {
-      const std::string key = "services." + service.path + ".auth";
-      throw ConfigError(key, config.origin(key),
-                        "authentication is not available in this build; remove `auth` or set it to none");
-    }
-  }
+  check_authentication(config);
 }
 
 Node::Node(Config config) : config_(std::move(config)), stores_(std::make_unique<Stores>()) {
@@ -106,11 +147,54 @@ Node::Node(Config config) : config_(std::move(config)), stores_(std::make_unique
     } else {
       implementation = store::make_memory_service(std::move(options));
     }
-    app_->use(service.path, std::move(implementation),
-              ServiceOptions{.methods = service.methods, .events = service.events});
+    ServiceEntry& entry = app_->use(service.path, std::move(implementation),
+                                    ServiceOptions{.methods = service.methods, .events = service.events});
+    // Authentication first, so that a caller without a token gets 401 before anything else.
+    if (service.auth && *service.auth == "jwt") {
+      Hooks hooks;
+      if (service.auth_except.empty()) {
+        hooks.before["all"].push_back(auth::authenticate());
+      } else {
+        for (const std::string& method : entry.methods()) {
+          if (std::find(service.auth_except.begin(), service.auth_except.end(), method) ==
+              service.auth_except.end()) {
+            hooks.before[method].push_back(auth::authenticate());
+          }
+        }
+      }
+      entry.hooks(hooks);
+    }
+    if (const std::vector<std::string> secrets = auth::secret_fields(service.store.schema);
+        !secrets.empty()) {
+      const int cost =
+          config_.authentication ? config_.authentication->local.hash_cost : auth::default_bcrypt_cost;
+      entry.hooks(auth::secret_field_hooks(secrets, cost));
+    }
     spdlog::info("service path={} database={} store={} table={}", service.path, service.database, kind,
                  kind == "sqlite" ? service.table : "-");
   }
+
+  if (config_.authentication) {
+    const auto& authentication = *config_.authentication;
+    if (authentication.secret.size() < kRecommendedSecretBytes) {
+      spdlog::warn("authentication secret is short bytes={} recommended={} file={}",
+                   authentication.secret.size(), kRecommendedSecretBytes,
+                   log_value(config_.origin("authentication.secret")));
+    }
+    auth::use_authentication(*app_, authentication);
+    spdlog::info("authentication path=authentication service={} strategies={}", authentication.service,
+                 fmt::format("{}", fmt::join(authentication.strategies, ",")));
+  }
+
+  // Real-time publishing without code: Feathers' generated channels (connections join
+  // "anonymous", and "authenticated" once logged in) with every event sent to the audience
+  // `realtime.publish` names. Code may add service publishers, which take precedence.
+  if (config_.realtime_publish == "authenticated") {
+    install_default_channels(*app_);
+  } else if (config_.realtime_publish == "everyone") {
+    app_->publish(publish_to_everyone());
+  }
+  spdlog::info("realtime publish={}", config_.realtime_publish);
 
   server_ = std::make_unique<transport::Server>(*app_, server_options(config_));
   for (const auto& database : config_.databases) {

@@ -1,12 +1,17 @@
 #include <plume/config/node.hpp>
 
 #include "config/test_files.hpp"
+#include "core/channel_test_connection.hpp"
+#include "core/run_sync_for_test.hpp"
+
+#include <plume/core/error.hpp>
 
 #include <gtest/gtest.h>
 
 namespace plume::config {
 namespace {
 
+using plume::testing::run_sync;
 using testing::environment;
 using testing::TempDir;
 
@@ -45,6 +50,7 @@ TEST(NodeAssembly, PostgresDatabaseFailsNamingTheKeyAndFile) {
 
 TEST(NodeAssembly, ServiceRequiringAuthRefusesToStartRatherThanServeOpen) {
   TempDir dir;
+  // auth: jwt without an authentication section to check tokens with.
   const auto file = dir.write("node.yaml", "services:\n  messages:\n    auth: jwt\n");
   try {
     Node node(load_config(file, environment({})));
@@ -52,7 +58,152 @@ TEST(NodeAssembly, ServiceRequiringAuthRefusesToStartRatherThanServeOpen) {
   } catch (const ConfigError& error) {
     EXPECT_EQ(error.key(), "services.messages.auth");
     EXPECT_EQ(error.origin(), file.string() + ":3");
+    EXPECT_NE(error.problem().find("authentication section with a secret"), std::string::npos)
+        << error.what();
   }
+}
+
+TEST(NodeAssembly, EmptyAuthenticationSecretRefusesToStart) {
+  TempDir dir;
+  const auto file = dir.write("node.yaml",
+                              "authentication:\n  secret: ${PLUME_AUTH_SECRET:-}\n"
+                              "services:\n  users: {}\n  messages:\n    auth: jwt\n");
+  try {
+    Node node(load_config(file, environment({})));
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_TRUE(error.key() == "services.messages.auth" || error.key() == "authentication.secret")
+        << error.what();
+  }
+}
+
+TEST(NodeAssembly, AuthenticationServiceMustExist) {
+  TempDir dir;
+  const auto file = dir.write("node.yaml", "authentication:\n  secret: s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t\n");
+  try {
+    Node node(load_config(file, environment({})));
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(error.key(), "authentication.service");
+  }
+}
+
+TEST(NodeAssembly, OnlyHs256IsAccepted) {
+  TempDir dir;
+  const auto file = dir.write("node.yaml",
+                              "authentication:\n  secret: x\n  jwtOptions: { algorithm: HS512 }\n"
+                              "services:\n  users: {}\n");
+  try {
+    load_config(file, environment({}));
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(error.key(), "authentication.jwtOptions.algorithm");
+  }
+}
+
+TEST(NodeAssembly, AuthenticationSectionProtectsServicesAndHashesSecretFields) {
+  TempDir dir;
+  const auto file = dir.write("node.yaml", R"(
+authentication:
+  secret: ${PLUME_AUTH_SECRET}
+  authStrategies: [jwt, local]
+  jwtOptions: { expiresIn: 1h }
+  local: { usernameField: email, passwordField: password, hashSize: 4 }
+services:
+  users:
+    schema: { email: { type: string }, password: { type: string, secret: true } }
+  messages:
+    auth: jwt
+)");
+  Node node(load_config(file, environment({{"PLUME_AUTH_SECRET", "0123456789abcdef0123456789abcdef"}})));
+  App& app = node.app();
+  ASSERT_NE(auth::find_authentication(app), nullptr);
+  EXPECT_EQ(auth::find_authentication(app)->options().jwt.expires_in, std::chrono::hours(1));
+
+  Params rest;
+  rest.provider = "rest";
+  const Json created =
+      run_sync(app.create("users", JsonObject{{"email", "a@b.c"}, {"password", "secret"}}, rest));
+  const Json stored = run_sync(app.get("users", Id::from_json(created.at("id"))));
+  EXPECT_EQ(std::string(stored.at("password").as_string()).substr(0, 7), "$2b$04$");
+
+  const Json login = run_sync(app.create(
+      "authentication", JsonObject{{"strategy", "local"}, {"email", "a@b.c"}, {"password", "secret"}}, rest));
+  EXPECT_FALSE(login.at("user").as_object().contains("password"));
+
+  try {
+    run_sync(app.find("messages", rest));
+    FAIL() << "expected NotAuthenticated";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::NotAuthenticated);
+  }
+  Params bearer = rest;
+  bearer.authentication = JsonObject{{"strategy", "jwt"}, {"accessToken", login.at("accessToken")}};
+  EXPECT_TRUE(run_sync(app.find("messages", bearer)).is_array());
+}
+
+TEST(NodeAssembly, AuthExceptLeavesTheNamedMethodsOpen) {
+  TempDir dir;
+  const auto file = dir.write("node.yaml", R"(
+authentication:
+  secret: 0123456789abcdef0123456789abcdef
+services:
+  users:
+    schema: { email: { type: string }, password: { type: string, secret: true } }
+    auth: { strategy: jwt, except: [create] }
+)");
+  Node node(load_config(file, environment({})));
+  App& app = node.app();
+  Params rest;
+  rest.provider = "rest";
+  // Sign-up is open; reading the users needs a token.
+  EXPECT_NO_THROW(run_sync(app.create("users", JsonObject{{"email", "a@b.c"}, {"password", "pw"}}, rest)));
+  try {
+    run_sync(app.find("users", rest));
+    FAIL() << "expected NotAuthenticated";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::NotAuthenticated);
+  }
+}
+
+TEST(NodeAssembly, RealtimePublishDefaultsToAuthenticatedWithAuthenticationElseEveryone) {
+  TempDir dir;
+  const auto with_auth = dir.write("auth.yaml", R"(
+authentication: { secret: 0123456789abcdef0123456789abcdef }
+services: { users: {}, messages: {} }
+)");
+  EXPECT_EQ(load_config(with_auth, environment({})).realtime_publish, "authenticated");
+  const auto open = dir.write("open.yaml", "services: { messages: {} }\n");
+  EXPECT_EQ(load_config(open, environment({})).realtime_publish, "everyone");
+  const auto none = dir.write("none.yaml", "realtime: { publish: none }\nservices: { messages: {} }\n");
+  EXPECT_EQ(load_config(none, environment({})).realtime_publish, "none");
+  const auto bad = dir.write("bad.yaml", "realtime: { publish: some }\n");
+  EXPECT_THROW(load_config(bad, environment({})), ConfigError);
+}
+
+TEST(NodeAssembly, RealtimePublishReachesTheConfiguredAudience) {
+  TempDir dir;
+  const auto everyone = dir.write("everyone.yaml", "services: { messages: {} }\n");
+  Node open(load_config(everyone, environment({})));
+  auto watcher = plume::testing::recording("c1");
+  open.app().connect(watcher);
+  run_sync(open.app().create("messages", JsonObject{{"text", "hi"}}));
+  ASSERT_EQ(watcher->count(), 1u);
+  EXPECT_EQ(watcher->sent()[0].event, "created");
+
+  const auto authenticated = dir.write("auth.yaml", R"(
+authentication: { secret: 0123456789abcdef0123456789abcdef }
+services: { users: {}, messages: {} }
+)");
+  Node guarded(load_config(authenticated, environment({})));
+  auto anonymous = plume::testing::recording("c2");
+  auto member = plume::testing::recording("c3");
+  guarded.app().connect(anonymous);
+  guarded.app().connect(member);
+  guarded.app().login(member, JsonObject{});
+  run_sync(guarded.app().create("messages", JsonObject{{"text", "hi"}}));
+  EXPECT_EQ(anonymous->count(), 0u);
+  EXPECT_EQ(member->count(), 1u);
 }
 
 TEST(NodeAssembly, ServerOptionsFollowHostPortLimitsCorsAndLogging) {

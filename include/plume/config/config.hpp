@@ -7,6 +7,7 @@
 // against the current working directory, as node-config apps resolve theirs.
 #pragma once
 
+#include <plume/auth/authentication.hpp>
 #include <plume/core/json.hpp>
 #include <plume/core/params.hpp>
 #include <plume/store/store.hpp>
@@ -62,7 +63,8 @@ struct ServiceConfig {
   store::StoreOptions store;         // id, idType, paginate (resolved), multi, schema, operators
   std::vector<std::string> methods;  // empty: every method the service implements
   std::vector<std::string> events;
-  std::optional<std::string> auth;  // "jwt" or "none"; not enforced until authentication lands
+  std::optional<std::string> auth;       // "jwt": every call from outside needs a valid token; "none"
+  std::vector<std::string> auth_except;  // methods open to anyone despite `auth: jwt`
 };
 
 struct LoggingConfig {
@@ -93,9 +95,16 @@ struct Config {
   std::vector<ServiceConfig> services;
   LoggingConfig logging;
   LimitsConfig limits;
+  // The `authentication` section (Feathers' names and defaults); absent when not configured.
+  // entity_id defaults to the id field of the entity service.
+  std::optional<auth::AuthenticationOptions> authentication;
+  // Which real-time connections receive service events (`realtime.publish`): "authenticated"
+  // (the default when an authentication section exists, as in a generated Feathers app),
+  // "everyone" (the default without one), or "none".
+  std::string realtime_publish;
   bool cors_enabled = true;
   std::vector<std::string> cors_origins = {"*"};
-  // Sections that are validated but not acted on by this build (authentication, mesh, ...).
+  // Sections that are validated but not acted on by this build (mesh, sync, ...).
   std::vector<std::string> inactive_sections;
 
   // The merged configuration after substitution and overrides, as the files spell it.
