@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Builds and tests everything: a Release tree (build/) with unit, integration, Node
-# compatibility and example tests, then an AddressSanitizer + UndefinedBehaviorSanitizer tree
-# (build-asan/) running the C++ tests again. Prints "N passed, M failed" and exits non-zero on
+# compatibility, browser and example tests, then an AddressSanitizer + UndefinedBehaviorSanitizer
+# tree (build-asan/) running the C++ tests again. Prints "N passed, M failed" and exits non-zero on
 # any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 
 plume_install_packages || exit 1
+plume_install_chromium || exit 1
 plume_npm_install tests/compat || exit 1
+plume_npm_install tests/browser || exit 1
+plume_demo_vendor || exit 1
 
 # ccache: with debug info the build directory is part of the hash unless told otherwise; CI's
 # fresh clone lives in another folder.
@@ -53,14 +56,15 @@ else
   failures+=("build: Release build failed")
 fi
 
-# Sanitizer tree: the C++ tests again under ASan + UBSan. The Node and examples tests stay in the
-# Release run (they test the same code through processes); the benchmark peers are not built.
+# Sanitizer tree: the C++ tests again under ASan + UBSan. The Node (compat, browser) and examples
+# tests stay in the Release run (they test the same code through processes); the benchmark peers
+# are not built.
 # Debug with -g1 (line tables only) compiles and links faster than full debug info and still
 # gives symbolized sanitizer reports.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 if plume_build build-asan Debug -DPLUME_SANITIZE=ON -DPLUME_BUILD_BENCH=OFF -DCMAKE_CXX_FLAGS_DEBUG=-g1; then
-  run_ctest build-asan -LE 'compat|examples'
+  run_ctest build-asan -LE 'compat|browser|examples'
 else
   failed=$((failed + 1))
   failures+=("build-asan: sanitizer build failed")

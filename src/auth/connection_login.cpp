@@ -7,7 +7,9 @@
 #include <plume/core/connection.hpp>
 
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 
+#include <cctype>
 #include <chrono>
 
 namespace plume::auth {
@@ -51,7 +53,43 @@ void schedule_expiry(const std::shared_ptr<Connection>& connection, const std::s
   });
 }
 
+// Feathers' JWT strategy parse(): "<scheme> <token>" with scheme Bearer or JWT (any case), or
+// a bare token.
+std::string token_from_header(std::string_view header) {
+  const auto not_space = [](char c) { return c != ' ' && c != '\t'; };
+  while (!header.empty() && !not_space(header.front())) header.remove_prefix(1);
+  while (!header.empty() && !not_space(header.back())) header.remove_suffix(1);
+  const std::size_t gap = header.find_first_of(" \t");
+  if (gap == std::string_view::npos) return std::string(header);
+  std::string scheme(header.substr(0, gap));
+  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (scheme != "bearer" && scheme != "jwt") return {};
+  std::string_view token = header.substr(gap);
+  while (!token.empty() && !not_space(token.front())) token.remove_prefix(1);
+  return std::string(token);
+}
+
 }  // namespace
+
+Task<void> authenticate_handshake(App& app, std::shared_ptr<Connection> connection) {
+  AuthenticationService* service = find_authentication(app);
+  if (service == nullptr || !connection) co_return;
+  const Json* header = connection->headers().if_contains("authorization");
+  if (header == nullptr || !header->is_string()) co_return;
+  const std::string token = token_from_header(header->get_string());
+  if (token.empty()) co_return;
+
+  Params params;
+  params.provider = connection->provider();
+  params.headers = connection->headers();
+  const Json authentication = JsonObject{{"strategy", "jwt"}, {"accessToken", token}};
+  const std::vector<std::string> allowed{"jwt"};
+  // Built, then awaited: GCC 12 may destroy temporaries of a co_await expression twice.
+  auto verify = service->authenticate(authentication, params, allowed);
+  Json result = co_await std::move(verify);
+  const auto executor = co_await boost::asio::this_coro::executor;
+  on_login(app, connection, result, executor, service->options().entity.value_or("user"));
+}
 
 void on_login(App& app, const std::shared_ptr<Connection>& connection, const Json& auth_result,
               const boost::asio::any_io_executor& executor, std::string_view entity) {

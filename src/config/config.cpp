@@ -210,6 +210,11 @@ Config typed_config(ConfigTree& tree) {
   config.realtime_publish = config.authentication ? "authenticated" : "everyone";
   if (const Json* realtime = member(root, "realtime")) {
     if (const Json* publish = member(*realtime, "publish")) config.realtime_publish = publish->get_string();
+    auto& out = config.realtime;
+    if (const Json* v = member(*realtime, "enabled")) out.enabled = v->get_bool();
+    if (const Json* v = member(*realtime, "pingInterval")) out.ping_interval = *parse_duration(*v);
+    if (const Json* v = member(*realtime, "pingTimeout")) out.ping_timeout = *parse_duration(*v);
+    if (const Json* v = member(*realtime, "maxPayload")) out.max_payload = *parse_size(*v);
   }
   if (const Json* logging = member(root, "logging")) {
     if (const Json* level = member(*logging, "level")) config.logging.level = level->get_string();

@@ -322,7 +322,11 @@ Rule root_rule() {
                          {"shutdownTimeout", duration()},
                          {"maxConnections", integer(1)}})},
       {"cors", cors},
-      {"realtime", object({{"publish", one_of({"authenticated", "everyone", "none"})}})},
+      {"realtime", object({{"enabled", boolean()},
+                           {"publish", one_of({"authenticated", "everyone", "none"})},
+                           {"pingInterval", duration()},
+                           {"pingTimeout", duration()},
+                           {"maxPayload", size()}})},
   });
 }
 

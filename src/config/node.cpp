@@ -106,6 +106,10 @@ transport::ServerOptions server_options(const Config& config) {
   options.cors.origins = config.cors_origins;
   options.public_dir = config.public_dir;
   options.access_log = config.logging.access;
+  options.socketio.enabled = config.realtime.enabled;
+  options.socketio.ping_interval = config.realtime.ping_interval;
+  options.socketio.ping_timeout = config.realtime.ping_timeout;
+  options.socketio.max_payload = config.realtime.max_payload;
   return options;
 }
 
@@ -196,7 +200,16 @@ Node::Node(Config config) : config_(std::move(config)), stores_(std::make_unique
   }
   spdlog::info("realtime publish={}", config_.realtime_publish);
 
-  server_ = std::make_unique<transport::Server>(*app_, server_options(config_));
+  transport::ServerOptions options = server_options(config_);
+  if (config_.authentication) {
+    // A socket that brings `Authorization: Bearer <jwt>` to the handshake is logged in before
+    // the server confirms it; a bad token refuses it with Feathers' CONNECT_ERROR.
+    options.socketio.on_connect = [app = app_.get()](std::shared_ptr<Connection> connection) -> Task<void> {
+      auto login = auth::authenticate_handshake(*app, std::move(connection));
+      co_await std::move(login);
+    };
+  }
+  server_ = std::make_unique<transport::Server>(*app_, std::move(options));
   for (const auto& database : config_.databases) {
     if (database.kind == DatabaseKind::Sqlite && database.path != ":memory:") {
       // The file going away (a deleted volume) makes the node not ready.

@@ -211,6 +211,20 @@ Task<void> run_session(Worker& worker, tcp::socket accepted) {
       response = error_response(error, request.version(), request.keep_alive());
     }
 
+    if (auto* upgrade = std::get_if<Upgrade>(&response)) {
+      // The upgraded protocol keeps its own time (pings) and ends the connection itself.
+      registration.set_busy(false);
+      registration.expires_never();
+      try {
+        co_await upgrade->run(socket, buffer, request);
+      } catch (...) {
+        auto error = Error::from_exception(std::current_exception());
+        spdlog::error("event=upgrade_failed target={} error=\"{}\"", std::string_view(request.target()),
+                      error.message());
+      }
+      break;
+    }
+
     bool keep_alive = false;
     registration.expires_after(options.body_timeout);
     beast::error_code write_error;

@@ -5,6 +5,8 @@
 #include <plume/core/error.hpp>
 #include <plume/core/task.hpp>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/file_body.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -21,8 +23,17 @@ namespace http = boost::beast::http;
 using Request = http::request<http::string_body>;
 using StringResponse = http::response<http::string_body>;
 using FileResponse = http::response<http::file_body>;
+// A reply that takes the connection over (a WebSocket upgrade): the session hands `run` the
+// socket, the bytes read past the request and the request, on the connection's own thread, and
+// the connection ends when `run` returns. The socket stays the session's, so the server's stop
+// procedure closes it like an idle connection.
+struct Upgrade {
+  std::function<Task<void>(boost::asio::ip::tcp::socket& socket, boost::beast::flat_buffer& buffer,
+                           Request& request)>
+      run;
+};
 // Most replies are JSON strings; static files stream from disk.
-using Response = std::variant<StringResponse, FileResponse>;
+using Response = std::variant<StringResponse, FileResponse, Upgrade>;
 
 inline constexpr std::string_view kJsonContentType = "application/json; charset=utf-8";
 

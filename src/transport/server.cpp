@@ -8,6 +8,7 @@
 #include "transport/http_metrics.hpp"
 #include "transport/probes.hpp"
 #include "transport/rest/rest_call.hpp"
+#include "transport/socketio/socketio_endpoint.hpp"
 
 #include <plume/core/error.hpp>
 #include <plume/core/metrics.hpp>
@@ -30,11 +31,20 @@ std::string_view strip_slashes(std::string_view path) {
 
 std::size_t body_bytes(const net::Response& response) {
   if (auto* json = std::get_if<net::StringResponse>(&response)) return json->body().size();
-  return std::get<net::FileResponse>(response).body().size();
+  if (auto* file = std::get_if<net::FileResponse>(&response)) return file->body().size();
+  return 0;
 }
 
 int status_of(const net::Response& response) {
-  return std::visit([](const auto& r) { return static_cast<int>(r.result_int()); }, response);
+  return std::visit(
+      [](const auto& r) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(r)>, net::Upgrade>) {
+          return 101;
+        } else {
+          return static_cast<int>(r.result_int());
+        }
+      },
+      response);
 }
 
 }  // namespace
@@ -47,6 +57,7 @@ struct Server::Impl {
         cors(options.cors),
         metrics(threads) {
     if (options.public_dir) static_files.emplace(*options.public_dir);
+    if (options.socketio.enabled) socketio.emplace(app, options.socketio);
   }
 
   Task<net::Response> handle(net::Request& request, const net::ConnectionInfo& connection);
@@ -61,6 +72,8 @@ struct Server::Impl {
   HttpMetrics metrics;
   ReadinessChecks readiness;
   std::optional<net::StaticFiles> static_files;
+  // Declared before the HTTP server: its sessions run on the server's threads.
+  std::optional<socketio::SocketIoEndpoint> socketio;
   std::unique_ptr<net::HttpServer> http;
 };
 
@@ -89,9 +102,10 @@ Task<net::Response> Server::Impl::handle(net::Request& request, const net::Conne
 
   std::visit(
       [&](auto& r) {
-        cors.apply(request, r.base());
+        using R = std::decay_t<decltype(r)>;
+        if constexpr (!std::is_same_v<R, net::Upgrade>) cors.apply(request, r.base());
         // HEAD: the headers GET would send, Content-Length included, and no body.
-        if constexpr (std::is_same_v<std::decay_t<decltype(r)>, net::StringResponse>) {
+        if constexpr (std::is_same_v<R, net::StringResponse>) {
           if (request.method() == http::verb::head && !r.body().empty()) r.body().clear();
         }
       },
@@ -123,6 +137,11 @@ Task<net::Response> Server::Impl::route(net::Request& request, std::string_view 
     }
   }
 
+  if (socketio && path == socketio::kSocketIoPath) {
+    service = "socket.io";
+    co_return co_await socketio->handle(request, query);
+  }
+
   if (auto match = app.lookup(strip_slashes(path))) {
     service = match->entry->path();
     co_return co_await call_service(app, *match, request, query, method);
@@ -138,6 +157,7 @@ Server::Server(App& app, ServerOptions options) : impl_(std::make_unique<Impl>(a
 
 Server::~Server() {
   if (impl_->http) {
+    if (impl_->socketio) impl_->socketio->close_all();
     impl_->http->stop();
     impl_->http->wait();
   }
@@ -173,7 +193,11 @@ std::uint16_t Server::start() {
 std::uint16_t Server::port() const noexcept { return impl_->http ? impl_->http->port() : 0; }
 
 void Server::stop() {
-  if (impl_->http) impl_->http->stop();
+  if (!impl_->http) return;
+  // Sessions first: parked polls answer with the close packet and WebSockets close before the
+  // HTTP server waits for its connections to drain.
+  if (impl_->socketio) impl_->socketio->close_all();
+  impl_->http->stop();
 }
 
 void Server::wait() {

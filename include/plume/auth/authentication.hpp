@@ -98,6 +98,12 @@ Hook authenticate(std::vector<std::string> strategies = {"jwt"}, std::string ser
 // connection when the token's exp passes (timer on `executor`, the connection's I/O executor).
 void on_login(App& app, const std::shared_ptr<Connection>& connection, const Json& auth_result,
               const boost::asio::any_io_executor& executor, std::string_view entity = "user");
+// A real-time handshake that carries `Authorization: Bearer <jwt>` (or a bare token, or the JWT
+// scheme) logs the connection in with the jwt strategy, as Feathers' socket.io middleware does;
+// a bad token throws NotAuthenticated (the transport refuses the client with it). Without the
+// header, or without an authentication service, the connection stays anonymous.
+Task<void> authenticate_handshake(App& app, std::shared_ptr<Connection> connection);
+
 // On logout: forget the login if it is this token's, then App::logout.
 void on_logout(App& app, const std::shared_ptr<Connection>& connection, const Json& auth_result);
 

@@ -83,6 +83,14 @@ struct LimitsConfig {
   std::size_t max_connections = 10'000;
 };
 
+// The `realtime` section: Socket.io at /socket.io/ and what its connections receive.
+struct RealtimeConfig {
+  bool enabled = true;
+  std::chrono::milliseconds ping_interval{25'000};
+  std::chrono::milliseconds ping_timeout{20'000};
+  std::size_t max_payload = 1'000'000;
+};
+
 struct Config {
   std::string name = "plume";
   std::string host = "127.0.0.1";
@@ -102,6 +110,7 @@ struct Config {
   // (the default when an authentication section exists, as in a generated Feathers app),
   // "everyone" (the default without one), or "none".
   std::string realtime_publish;
+  RealtimeConfig realtime;
   bool cors_enabled = true;
   std::vector<std::string> cors_origins = {"*"};
   // Sections that are validated but not acted on by this build (mesh, sync, ...).

@@ -1,5 +1,6 @@
-// Server runs a node's HTTP front: Feathers' REST transport for the App's services, static files,
-// CORS, /healthz, /readyz and /metrics, on Boost.Beast with one io_context per I/O thread.
+// Server runs a node's HTTP front: Feathers' REST and Socket.io transports for the App's services,
+// static files, CORS, /healthz, /readyz and /metrics, on Boost.Beast with one io_context per I/O
+// thread.
 // Limits (body size, header size, timeouts) are enforced with Feathers-shaped JSON errors.
 #pragma once
 
@@ -14,12 +15,31 @@
 #include <string>
 #include <vector>
 
+namespace plume {
+class Connection;
+}
+
 namespace plume::transport {
 
 struct CorsOptions {
   bool enabled = true;
   // Allowed origins; "*" allows any (the reply echoes the request's Origin).
   std::vector<std::string> origins = {"*"};
+};
+
+// Feathers' Socket.io transport at /socket.io/ (Engine.IO v4, Socket.IO v5, namespace "/").
+// Defaults are socket.io's.
+struct SocketIoOptions {
+  bool enabled = true;
+  std::chrono::milliseconds ping_interval{25'000};    // the server pings this often
+  std::chrono::milliseconds ping_timeout{20'000};     // the client must answer within this
+  std::chrono::milliseconds upgrade_timeout{10'000};  // polling -> WebSocket upgrade must finish within this
+  std::size_t max_payload = 1'000'000;                // bytes per polling POST or WebSocket message
+  // Runs when a client connects to "/", before the server confirms it (a Socket.IO middleware).
+  // It may log the connection in from its handshake headers (Authorization: Bearer <jwt>) with
+  // Connection::set_login; a thrown plume::Error refuses the client with CONNECT_ERROR
+  // {"message": ..., "data": ...}.
+  std::function<Task<void>(std::shared_ptr<Connection>)> on_connect;
 };
 
 struct ServerOptions {
@@ -35,6 +55,7 @@ struct ServerOptions {
   std::size_t max_connections = 10'000;
   CorsOptions cors;
   std::optional<std::string> public_dir;  // static files served at /
+  SocketIoOptions socketio;
   bool access_log = false;
 };
 

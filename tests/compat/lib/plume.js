@@ -38,18 +38,25 @@ function freePort() {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-// config: a function (dir) => YAML text, so the configuration can place files (SQLite
-// databases) in the temporary directory.
-async function startPlume(config) {
+// config: a function (dir) => YAML text for default.yaml, or => {fileName: text} for several
+// files (an overlay selected with PLUME_ENV), so the configuration can place files (SQLite
+// databases) in the temporary directory. options.env: extra environment variables for the
+// process (values the configuration takes with ${VAR}); options.cwd: its working directory,
+// against which relative paths in the configuration resolve.
+async function startPlume(config, options = {}) {
   const binary = plumeBinary();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plume-compat-'));
-  fs.writeFileSync(path.join(dir, 'default.yaml'), config(dir));
+  const files = config(dir);
+  for (const [name, text] of Object.entries(typeof files === 'string' ? { 'default.yaml': files } : files)) {
+    fs.writeFileSync(path.join(dir, name), text);
+  }
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
 
   let output = '';
   const child = spawn(binary, ['serve', '--config', dir], {
-    env: { ...process.env, PLUME_PORT: String(port), PLUME_HOST: '127.0.0.1' },
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env, PLUME_PORT: String(port), PLUME_HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe']
   });
   child.stdout.on('data', (chunk) => (output += chunk));
@@ -115,4 +122,4 @@ async function rejection(call) {
   }
 }
 
-module.exports = { startPlume, client, rejection };
+module.exports = { startPlume, client, rejection, sleep };

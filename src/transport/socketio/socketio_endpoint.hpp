@@ -1,0 +1,37 @@
+// SocketIoEndpoint serves /socket.io/: Engine.IO's request checks and error replies, the polling
+// transport (handshake GET, long-poll GET, POST) and the WebSocket upgrade, with a FeathersSocket
+// on top of every session.
+#pragma once
+
+#include "net/http_types.hpp"
+#include "transport/socketio/engineio_session.hpp"
+#include "transport/socketio/session_registry.hpp"
+
+#include <plume/core/app.hpp>
+#include <plume/transport/server.hpp>
+
+#include <string_view>
+
+namespace plume::transport::socketio {
+
+inline constexpr std::string_view kSocketIoPath = "/socket.io/";
+
+class SocketIoEndpoint {
+ public:
+  SocketIoEndpoint(App& app, SocketIoOptions options);
+
+  // A request for kSocketIoPath; `query` is the text after '?'.
+  Task<net::Response> handle(net::Request& request, std::string_view query);
+
+  // Closes every session (server stop): parked polls return the close packet, WebSockets close.
+  void close_all();
+  std::size_t session_count() const { return registry_.size(); }
+
+ private:
+  App& app_;
+  SocketIoOptions options_;
+  EngineOptions engine_;
+  SessionRegistry registry_;
+};
+
+}  // namespace plume::transport::socketio
