@@ -246,6 +246,32 @@ TEST(SocketIoEngine, UpgradeFromPollingMovesTheSessionToTheWebSocket) {
   EXPECT_EQ(poll.body, R"({"code":3,"message":"Bad request"})");
 }
 
+TEST(SocketIoEngine, PollArrivingAfterTheProbeIsAnsweredWithANoop) {
+  TestServer server([](App&) {});
+  PollingClient client(server.port());
+  client.handshake();
+  client.post("40");
+  client.get_until([](const std::string& p) { return p.rfind("40", 0) == 0; });
+
+  // The client's next GET was already on its way when the WebSocket probed: it reaches the
+  // server after "2probe". The client sends "5" only once that GET returns, so it must not
+  // stay parked until the next ping.
+  WsClient ws(server.port(), "/socket.io/?EIO=4&transport=websocket&sid=" + client.sid());
+  ws.send("2probe");
+  EXPECT_EQ(ws.read(), "3probe");
+  std::this_thread::sleep_for(50ms);
+  auto late = std::async(std::launch::async, [&] { return client.get(); });
+  ASSERT_EQ(late.wait_for(2s), std::future_status::ready) << "the poll stayed parked during the upgrade";
+  EXPECT_EQ(late.get().body, "6");
+
+  ws.send("5");
+  ws.send("41");
+  ws.send("40");
+  auto again = ws.read();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->rfind("40{\"sid\":\"", 0), 0u) << *again;
+}
+
 TEST(SocketIoEngine, SecondUpgradeOfOneSessionIsRefused) {
   TestServer server([](App&) {});
   PollingClient client(server.port());

@@ -115,6 +115,10 @@ Task<EngineSession::PollResult> EngineSession::poll() {
     co_return PollResult{PollResult::Kind::Overlap, {}};
   }
   polling_ = true;
+  // A GET that arrives after "2probe" (the client had not read "3probe" yet) is answered at
+  // once: the client's upgrade waits for it to return (engine.io socket.ts maybeUpgrade
+  // flushes a polling transport that is writable with a noop while the probe runs).
+  if (probed_ && outbox_.empty() && !closed_) outbox_.push_back(encode_engine_packet(EnginePacketType::Noop));
   while (outbox_.empty() && !closed_) {
     poll_timer_.expires_at(asio::steady_timer::time_point::max());
     co_await poll_timer_.async_wait(kUseTuple);
@@ -224,6 +228,7 @@ bool EngineSession::begin_probe(std::shared_ptr<WebSocketLink> link) {
 
 void EngineSession::probe(const std::shared_ptr<WebSocketLink>& link) {
   if (closed_ || probe_link_ != link) return;
+  probed_ = true;
   if (polling_) send_packet(encode_engine_packet(EnginePacketType::Noop));
 }
 
@@ -231,6 +236,7 @@ bool EngineSession::finish_upgrade(const std::shared_ptr<WebSocketLink>& link) {
   if (closed_ || probe_link_ != link) return false;
   link_ = std::move(probe_link_);
   probe_link_.reset();
+  probed_ = false;
   for (auto& packet : outbox_) link_->send(std::move(packet));
   outbox_.clear();
   outbox_bytes_ = 0;
@@ -243,7 +249,9 @@ bool EngineSession::finish_upgrade(const std::shared_ptr<WebSocketLink>& link) {
 }
 
 void EngineSession::end_probe(const std::shared_ptr<WebSocketLink>& link) {
-  if (probe_link_ == link) probe_link_.reset();
+  if (probe_link_ != link) return;
+  probe_link_.reset();
+  probed_ = false;
 }
 
 }  // namespace plume::transport::socketio

@@ -148,6 +148,9 @@ class EngineSession : public std::enable_shared_from_this<EngineSession> {
   // WebSocket: the one carrying the session, and the one probing to take it over.
   std::shared_ptr<WebSocketLink> link_;
   std::shared_ptr<WebSocketLink> probe_link_;
+  // The probe sent "2probe": the client pauses polling once it reads "3probe" and sends "5"
+  // only after its outstanding GET returns, so no GET may stay parked from now on.
+  bool probed_ = false;
 
   // Heartbeat (Engine.IO v4: the server pings, the client answers pong within pingTimeout).
   boost::asio::steady_timer heartbeat_timer_;
