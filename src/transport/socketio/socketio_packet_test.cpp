@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
 
+#include <cmath>
+
 namespace plume::transport::socketio {
 namespace {
 
@@ -93,6 +95,24 @@ TEST(SocketIoPacket, EncodesTheCapturedServerPackets) {
 TEST(SocketIoPacket, NumbersKeepTheirJavaScriptForm) {
   EXPECT_EQ(encode_event("messages patched", json(R"({"n":2.5,"m":3.0})")),
             R"(2["messages patched",{"n":2.5,"m":3}])");
+}
+
+// JavaScript prints 533333333333333333333333333333333333333 as 5.333333333333333e+38; read back,
+// that text must give the same double, so the number is echoed unchanged (Boost 1.81's own
+// conversion lands one unit in the last place off and wrote 5.3333333333333325e+38).
+TEST(SocketIoPacket, DoublesRoundTripExactly) {
+  for (const char* wire : {R"(31[null,{"n":5.333333333333333e+38}])",
+                           R"(31[null,{"n":533333333333333333333333333333333333333}])"}) {
+    auto packet = parse_socket_packet(wire);
+    ASSERT_TRUE(packet) << wire;
+    EXPECT_EQ(packet->data->at(1).at("n").as_double(), 5.333333333333333e+38) << wire;
+    EXPECT_EQ(encode_socket_packet(*packet), R"(31[null,{"n":5.333333333333333e+38}])") << wire;
+  }
+  auto small = parse_socket_packet(R"(2["x",-2.2250738585072014e-308,0.30000000000000004,1e400])");
+  ASSERT_TRUE(small);
+  EXPECT_EQ(small->data->at(1).as_double(), -2.2250738585072014e-308);
+  EXPECT_EQ(small->data->at(2).as_double(), 0.30000000000000004);
+  EXPECT_TRUE(std::isinf(small->data->at(3).as_double()));  // as JSON.parse gives Infinity
 }
 
 TEST(SocketIoPacket, RejectsWhatSocketIoParserRejects) {
