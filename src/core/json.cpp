@@ -1,7 +1,8 @@
 #include <plume/core/error.hpp>
 #include <plume/core/json.hpp>
 
-#include <boost/json/stream_parser.hpp>
+#include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/value_stack.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -97,27 +98,113 @@ int kind_rank(const Json& v) {
   return 6;
 }
 
+// Builds values as boost::json::parse does, except for doubles: Boost 1.81's conversion can be
+// one unit in the last place off (it reads "5.333333333333333e+38", which JavaScript prints for
+// 533333333333333333333333333333333333333, as 5.3333333333333325e+38), so a number a client sends
+// would come back changed. The number's text is converted again with std::from_chars, which
+// rounds correctly.
+class PreciseHandler {
+ public:
+  static constexpr std::size_t max_object_size = boost::json::object::max_size();
+  static constexpr std::size_t max_array_size = boost::json::array::max_size();
+  static constexpr std::size_t max_key_size = boost::json::string::max_size();
+  static constexpr std::size_t max_string_size = boost::json::string::max_size();
+
+  PreciseHandler() { stack_.reset(); }
+  Json release() { return stack_.release(); }
+
+  bool on_document_begin(boost::system::error_code&) { return true; }
+  bool on_document_end(boost::system::error_code&) { return true; }
+  bool on_object_begin(boost::system::error_code&) { return true; }
+  bool on_object_end(std::size_t n, boost::system::error_code&) {
+    stack_.push_object(n);
+    return true;
+  }
+  bool on_array_begin(boost::system::error_code&) { return true; }
+  bool on_array_end(std::size_t n, boost::system::error_code&) {
+    stack_.push_array(n);
+    return true;
+  }
+  bool on_key_part(std::string_view s, std::size_t, boost::system::error_code&) {
+    stack_.push_chars(s);
+    return true;
+  }
+  bool on_key(std::string_view s, std::size_t, boost::system::error_code&) {
+    stack_.push_key(s);
+    return true;
+  }
+  bool on_string_part(std::string_view s, std::size_t, boost::system::error_code&) {
+    stack_.push_chars(s);
+    return true;
+  }
+  bool on_string(std::string_view s, std::size_t, boost::system::error_code&) {
+    stack_.push_string(s);
+    return true;
+  }
+  bool on_number_part(std::string_view s, boost::system::error_code&) {
+    number_.append(s);
+    return true;
+  }
+  bool on_int64(std::int64_t i, std::string_view, boost::system::error_code&) {
+    number_.clear();
+    stack_.push_int64(i);
+    return true;
+  }
+  bool on_uint64(std::uint64_t u, std::string_view, boost::system::error_code&) {
+    number_.clear();
+    stack_.push_uint64(u);
+    return true;
+  }
+  bool on_double(double d, std::string_view s, boost::system::error_code&) {
+    number_.append(s);
+    double exact = 0;
+    auto [end, ec] = std::from_chars(number_.data(), number_.data() + number_.size(), exact);
+    // Out of range (1e400) keeps Boost's value.
+    if (ec == std::errc{} && end == number_.data() + number_.size()) d = exact;
+    number_.clear();
+    stack_.push_double(d);
+    return true;
+  }
+  bool on_bool(bool b, boost::system::error_code&) {
+    stack_.push_bool(b);
+    return true;
+  }
+  bool on_null(boost::system::error_code&) {
+    stack_.push_null();
+    return true;
+  }
+  bool on_comment_part(std::string_view, boost::system::error_code&) { return true; }
+  bool on_comment(std::string_view, boost::system::error_code&) { return true; }
+
+ private:
+  boost::json::value_stack stack_;
+  std::string number_;
+};
+
 }  // namespace
 
 Json parse_json(std::string_view text) {
   boost::json::parse_options options;
   options.max_depth = kMaxJsonDepth;
-  boost::json::stream_parser parser({}, options);
+  boost::json::basic_parser<PreciseHandler> parser(options);
   boost::system::error_code ec;
-  const std::size_t consumed = parser.write_some(text.data(), text.size(), ec);
+  const std::size_t consumed = parser.write_some(true, text.data(), text.size(), ec);
   if (ec) {
     throw bad_request(describe_parse_failure(text, consumed, false));
   }
   // A complete value may be followed by whitespace only ("{} x" is malformed).
-  const std::size_t rest = text.find_first_not_of(" \t\r\n", consumed);
-  if (rest != std::string_view::npos) {
-    throw bad_request(describe_parse_failure(text, rest, false));
+  if (parser.done()) {
+    const std::size_t rest = text.find_first_not_of(" \t\r\n", consumed);
+    if (rest != std::string_view::npos) {
+      throw bad_request(describe_parse_failure(text, rest, false));
+    }
+  } else {
+    parser.write_some(false, nullptr, 0, ec);
+    if (ec) {
+      throw bad_request(describe_parse_failure(text, text.size(), true));
+    }
   }
-  parser.finish(ec);
-  if (ec) {
-    throw bad_request(describe_parse_failure(text, text.size(), true));
-  }
-  return parser.release();
+  return parser.handler().release();
 }
 
 namespace {

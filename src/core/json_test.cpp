@@ -45,6 +45,14 @@ TEST(ParseJson, TextAfterTheValueIsRejected) {
   }
 }
 
+TEST(ParseJson, ReadsDoublesWithCorrectRounding) {
+  // Boost 1.81's own conversion reads this as 5.3333333333333325e+38.
+  EXPECT_EQ(parse_json("5.333333333333333e+38").as_double(), 5.333333333333333e+38);
+  EXPECT_EQ(parse_json("[0.30000000000000004]").at(0).as_double(), 0.1 + 0.2);
+  EXPECT_EQ(to_json_text(parse_json(R"({"n":5.333333333333333e+38})")), R"({"n":5.333333333333333e+38})");
+  EXPECT_EQ(parse_json("42").as_int64(), 42);
+}
+
 TEST(ToJsonText, WritesNumbersAsJavaScriptDoes) {
   EXPECT_EQ(to_json_text(Json(2.5)), "2.5");
   EXPECT_EQ(to_json_text(Json(3.0)), "3");

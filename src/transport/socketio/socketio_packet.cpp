@@ -1,7 +1,6 @@
 #include "transport/socketio/socketio_packet.hpp"
 
-#include <boost/json/basic_parser_impl.hpp>
-#include <boost/json/value_stack.hpp>
+#include <plume/core/error.hpp>
 
 #include <array>
 #include <charconv>
@@ -46,95 +45,14 @@ bool payload_valid(SocketPacketType type, const std::optional<Json>& payload) {
   return false;
 }
 
-// Builds the payload value as boost::json::parse does, except for doubles: Boost 1.81's
-// conversion can be one unit in the last place off (it reads "5.333333333333333e+38", which
-// JavaScript prints for 533333333333333333333333333333333333333, as 5.3333333333333325e+38), so a
-// number a client sends would come back changed in events and acks. The number's text is
-// converted again with std::from_chars, which rounds correctly.
-class PayloadHandler {
- public:
-  static constexpr std::size_t max_object_size = boost::json::object::max_size();
-  static constexpr std::size_t max_array_size = boost::json::array::max_size();
-  static constexpr std::size_t max_key_size = boost::json::string::max_size();
-  static constexpr std::size_t max_string_size = boost::json::string::max_size();
-
-  PayloadHandler() { stack_.reset(); }
-  Json release() { return stack_.release(); }
-
-  bool on_document_begin(boost::system::error_code&) { return true; }
-  bool on_document_end(boost::system::error_code&) { return true; }
-  bool on_object_begin(boost::system::error_code&) { return true; }
-  bool on_object_end(std::size_t n, boost::system::error_code&) {
-    stack_.push_object(n);
-    return true;
-  }
-  bool on_array_begin(boost::system::error_code&) { return true; }
-  bool on_array_end(std::size_t n, boost::system::error_code&) {
-    stack_.push_array(n);
-    return true;
-  }
-  bool on_key_part(std::string_view s, std::size_t, boost::system::error_code&) {
-    stack_.push_chars(s);
-    return true;
-  }
-  bool on_key(std::string_view s, std::size_t, boost::system::error_code&) {
-    stack_.push_key(s);
-    return true;
-  }
-  bool on_string_part(std::string_view s, std::size_t, boost::system::error_code&) {
-    stack_.push_chars(s);
-    return true;
-  }
-  bool on_string(std::string_view s, std::size_t, boost::system::error_code&) {
-    stack_.push_string(s);
-    return true;
-  }
-  bool on_number_part(std::string_view s, boost::system::error_code&) {
-    number_.append(s);
-    return true;
-  }
-  bool on_int64(std::int64_t i, std::string_view, boost::system::error_code&) {
-    number_.clear();
-    stack_.push_int64(i);
-    return true;
-  }
-  bool on_uint64(std::uint64_t u, std::string_view, boost::system::error_code&) {
-    number_.clear();
-    stack_.push_uint64(u);
-    return true;
-  }
-  bool on_double(double d, std::string_view s, boost::system::error_code&) {
-    number_.append(s);
-    double exact = 0;
-    auto [end, ec] = std::from_chars(number_.data(), number_.data() + number_.size(), exact);
-    // Out of range (1e400) keeps Boost's value.
-    if (ec == std::errc{} && end == number_.data() + number_.size()) d = exact;
-    number_.clear();
-    stack_.push_double(d);
-    return true;
-  }
-  bool on_bool(bool b, boost::system::error_code&) {
-    stack_.push_bool(b);
-    return true;
-  }
-  bool on_null(boost::system::error_code&) {
-    stack_.push_null();
-    return true;
-  }
-  bool on_comment_part(std::string_view, boost::system::error_code&) { return true; }
-  bool on_comment(std::string_view, boost::system::error_code&) { return true; }
-
- private:
-  boost::json::value_stack stack_;
-  std::string number_;
-};
-
+// Payload JSON goes through plume::parse_json: the same depth limit as every other input, and
+// doubles read with correct rounding (a number a client sends comes back unchanged).
 std::optional<Json> parse_payload(std::string_view text) {
-  boost::json::basic_parser<PayloadHandler> parser(boost::json::parse_options{});
-  boost::system::error_code ec;
-  std::size_t used = parser.write_some(false, text.data(), text.size(), ec);
-  if (ec || used != text.size()) return std::nullopt;
-  return parser.handler().release();
+  try {
+    return parse_json(text);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
 }
 
 std::optional<SocketPacket> fail(std::string* error, const char* message) {
