@@ -35,20 +35,14 @@ std::string id_text(const Json& id) {
 }
 
 // The remaining HookContext members keep their defaults (-Wextra would list each one).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 // users.get as an external caller receives it: the reply (dispatch, else result), so that hooks
 // hiding fields apply.
 Task<Json> get_reply(App& app, std::string_view path, Id id, Params params) {
-  ServiceEntry& entry = app.service(path);
-  HookContext context{
-      .app = app, .entry = entry, .service = entry.service(), .path = entry.path(), .method = "get"};
+  HookContext context = app.context_for(app.service(path), "get", std::move(params));
   context.id = std::move(id);
-  context.params = std::move(params);
   co_await app.run(context);
   co_return context.reply();
 }
-#pragma GCC diagnostic pop
 
 // Unknown users take as long as wrong passwords: a hash of the configured cost is checked either
 // way, so the reply time does not tell which usernames exist.

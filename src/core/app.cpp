@@ -228,13 +228,11 @@ Task<void> App::run(HookContext& context) {
   }
 }
 
-namespace {
-
 // The remaining HookContext members keep their defaults (-Wextra would list each one).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-HookContext make_context(App& app, ServiceEntry& entry, std::string_view method, Params params) {
-  HookContext context{.app = app,
+HookContext App::context_for(ServiceEntry& entry, std::string_view method, Params params) {
+  HookContext context{.app = *this,
                       .entry = entry,
                       .service = entry.service(),
                       .path = entry.path(),
@@ -244,32 +242,34 @@ HookContext make_context(App& app, ServiceEntry& entry, std::string_view method,
 }
 #pragma GCC diagnostic pop
 
+namespace {
+
 Json take_result(HookContext& context) { return context.result ? std::move(*context.result) : Json(nullptr); }
 
 }  // namespace
 
 Task<Json> App::find(std::string_view path, Params params) {
-  HookContext context = make_context(*this, service(path), "find", std::move(params));
+  HookContext context = context_for(service(path), "find", std::move(params));
   co_await run(context);
   co_return take_result(context);
 }
 
 Task<Json> App::get(std::string_view path, Id id, Params params) {
-  HookContext context = make_context(*this, service(path), "get", std::move(params));
+  HookContext context = context_for(service(path), "get", std::move(params));
   context.id = std::move(id);
   co_await run(context);
   co_return take_result(context);
 }
 
 Task<Json> App::create(std::string_view path, Json data, Params params) {
-  HookContext context = make_context(*this, service(path), "create", std::move(params));
+  HookContext context = context_for(service(path), "create", std::move(params));
   context.data = std::move(data);
   co_await run(context);
   co_return take_result(context);
 }
 
 Task<Json> App::update(std::string_view path, NullableId id, Json data, Params params) {
-  HookContext context = make_context(*this, service(path), "update", std::move(params));
+  HookContext context = context_for(service(path), "update", std::move(params));
   context.id = std::move(id);
   context.data = std::move(data);
   co_await run(context);
@@ -277,7 +277,7 @@ Task<Json> App::update(std::string_view path, NullableId id, Json data, Params p
 }
 
 Task<Json> App::patch(std::string_view path, NullableId id, Json data, Params params) {
-  HookContext context = make_context(*this, service(path), "patch", std::move(params));
+  HookContext context = context_for(service(path), "patch", std::move(params));
   context.id = std::move(id);
   context.data = std::move(data);
   co_await run(context);
@@ -285,14 +285,14 @@ Task<Json> App::patch(std::string_view path, NullableId id, Json data, Params pa
 }
 
 Task<Json> App::remove(std::string_view path, NullableId id, Params params) {
-  HookContext context = make_context(*this, service(path), "remove", std::move(params));
+  HookContext context = context_for(service(path), "remove", std::move(params));
   context.id = std::move(id);
   co_await run(context);
   co_return take_result(context);
 }
 
 Task<Json> App::call(std::string_view path, std::string_view method, Json data, Params params) {
-  HookContext context = make_context(*this, service(path), method, std::move(params));
+  HookContext context = context_for(service(path), method, std::move(params));
   context.data = std::move(data);
   co_await run(context);
   co_return take_result(context);

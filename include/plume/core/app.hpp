@@ -121,6 +121,9 @@ class App {
   // plume::Error after the error hooks ran (context.error holds it too; after a recovery by an
   // error hook it keeps the recovered error, as in Feathers). Events are emitted on success.
   Task<void> run(HookContext& context);
+  // A fresh context for calling `method` on `entry` (the other fields at their defaults), for
+  // transports and internal callers that fill in id, data and params and then run() it.
+  HookContext context_for(ServiceEntry& entry, std::string_view method, Params params = {});
 
   // Internal calls (provider empty unless params say otherwise); they run hooks and emit events.
   Task<Json> find(std::string_view path, Params params = {});

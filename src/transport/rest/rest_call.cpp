@@ -83,21 +83,7 @@ Task<net::StringResponse> call_service(App& app, RouteMatch& match, const net::R
     throw method_not_allowed("Method `" + method + "` is not supported by this endpoint.");
   }
 
-  HookContext context{.app = app,
-                      .entry = entry,
-                      .service = entry.service(),
-                      .path = entry.path(),
-                      .method = method,
-                      .type = HookType::Before,
-                      .id = std::nullopt,
-                      .data = nullptr,
-                      .params = {},
-                      .result = std::nullopt,
-                      .dispatch = std::nullopt,
-                      .error = std::nullopt,
-                      .event = std::nullopt,
-                      .status_code = std::nullopt,
-                      .location = {}};
+  HookContext context = app.context_for(entry, method);
   if (match.id) context.id = Id(decode_segment(*match.id));
 
   Params& params = context.params;

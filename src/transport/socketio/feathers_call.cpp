@@ -41,21 +41,7 @@ Task<Json> run_socket_method(App& app, const std::shared_ptr<Connection>& connec
     throw bad_request("Too many arguments for '" + std::string(method) + "' method");
   }
 
-  HookContext context{.app = app,
-                      .entry = entry,
-                      .service = entry.service(),
-                      .path = entry.path(),
-                      .method = std::string(method),
-                      .type = HookType::Before,
-                      .id = std::nullopt,
-                      .data = nullptr,
-                      .params = {},
-                      .result = std::nullopt,
-                      .dispatch = std::nullopt,
-                      .error = std::nullopt,
-                      .event = std::nullopt,
-                      .status_code = std::nullopt,
-                      .location = {}};
+  HookContext context = app.context_for(entry, method);
   if (method == "get" || method == "remove" || method == "update" || method == "patch") {
     context.id = id_argument(args, 0);
   }
