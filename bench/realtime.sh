@@ -45,45 +45,7 @@ if (($(ulimit -n) < max_clients + 100)); then
   exit 1
 fi
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${pids[@]}"; do
-    wait "$pid" 2>/dev/null || true
-  done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-wait_until_up() {
-  local pid=$1 url=$2
-  for _ in $(seq 200); do
-    kill -0 "$pid" 2>/dev/null || { plume_log "server for $url exited"; return 1; }
-    curl -sf -o /dev/null "$url" && return 0
-    sleep 0.1
-  done
-  plume_log "no answer from $url"
-  return 1
-}
-
-start() {
-  local name=$1 ready=$2
-  shift 2
-  "$@" >"$work/$name.log" 2>&1 &
-  pid=$!
-  pids+=("$pid")
-  wait_until_up "$pid" "$ready" || { cat "$work/$name.log"; exit 1; }
-}
-
-stop() {
-  kill "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-}
+source bench/lib.sh
 
 results="$work/results.jsonl"
 : >"$results"
