@@ -70,7 +70,8 @@ ServiceEntry& ServiceEntry::hooks(const Hooks& hooks) {
   return *this;
 }
 
-App::App(AppOptions options) : channels_(std::make_shared<detail::ChannelRegistry>()) {
+App::App(AppOptions options)
+    : services_(std::make_shared<const ServiceList>()), channels_(std::make_shared<detail::ChannelRegistry>()) {
   std::size_t threads = options.worker_threads;
   if (threads == 0) threads = std::max<std::size_t>(2, std::thread::hardware_concurrency());
   workers_ = std::make_unique<WorkerPool>(threads);
@@ -81,32 +82,60 @@ App::~App() {
   workers_->stop();
 }
 
-ServiceEntry& App::use(std::string_view path, std::unique_ptr<Service> service, ServiceOptions options) {
+ServiceEntry& App::use(std::string_view path, std::unique_ptr<Service> service, ServiceOptions options,
+                       const std::function<void(ServiceEntry&)>& prepare) {
   const std::string clean(strip_slashes(path));
   if (service == nullptr) {
     throw general_error("Service '" + clean + "' is null");
   }
+  std::lock_guard lock(registry_mutex_);
   if (find_service(clean) != nullptr) {
     throw general_error("A service is already registered at '" + clean + "'");
   }
   service->app_ = this;
   service->path_ = clean;
-  auto entry = std::make_unique<ServiceEntry>(*this, clean, std::move(service), std::move(options));
-  ServiceEntry& registered = *entry;
-  services_.push_back(std::move(entry));
+  auto entry = std::make_shared<ServiceEntry>(*this, clean, std::move(service), std::move(options));
+  if (prepare) prepare(*entry);
+  auto before = services_.load();
+  auto next = std::make_shared<ServiceList>(*before);
+  next->push_back(entry);
+  services_.store(std::move(next));
+  // Feathers runs setup(app, path) once the service is registered (stores find their own entry
+  // there); a failing setup leaves the registry as it was.
   try {
-    registered.service().setup(*this, registered.path());
+    entry->service().setup(*this, entry->path());
   } catch (...) {
-    services_.pop_back();
+    services_.store(std::move(before));
     throw;
   }
-  return registered;
+  return *entry;
 }
 
-ServiceEntry* App::find_service(std::string_view path) noexcept {
+std::shared_ptr<ServiceEntry> App::unuse(std::string_view path) {
   const std::string_view clean = strip_slashes(path);
-  for (const auto& entry : services_) {
-    if (entry->path() == clean) return entry.get();
+  std::lock_guard lock(registry_mutex_);
+  auto current = services_.load();
+  auto next = std::make_shared<ServiceList>();
+  next->reserve(current->size());
+  std::shared_ptr<ServiceEntry> removed;
+  for (const auto& entry : *current) {
+    if (!removed && entry->path() == clean) {
+      removed = entry;
+    } else {
+      next->push_back(entry);
+    }
+  }
+  if (removed) services_.store(std::move(next));
+  return removed;
+}
+
+ServiceEntry* App::find_service(std::string_view path) noexcept { return find_shared(path).get(); }
+
+std::shared_ptr<ServiceEntry> App::find_shared(std::string_view path) const noexcept {
+  const std::string_view clean = strip_slashes(path);
+  const auto snapshot = services_.load();
+  for (const auto& entry : *snapshot) {
+    if (entry->path() == clean) return entry;
   }
   return nullptr;
 }
@@ -136,9 +165,10 @@ std::optional<RouteMatch> App::lookup(std::string_view url_path) const {
   // and registers "<path>/:__id" for each service. Ranking candidates by the kinds of their
   // segments (literal before placeholder, first difference decides) gives the same winner; on a
   // tie the longer registered path wins over one that takes the last segment as an id.
-  const ServiceEntry* best = nullptr;
+  const auto snapshot = services_.load();
+  const std::shared_ptr<ServiceEntry>* best = nullptr;
   std::uint64_t best_rank = 0;
-  for (const auto& entry : services_) {
+  for (const auto& entry : *snapshot) {
     const auto& pattern = entry->segments();
     const std::size_t k = pattern.size();
     if (count != k && count != k + 1) continue;
@@ -158,16 +188,16 @@ std::optional<RouteMatch> App::lookup(std::string_view url_path) const {
       if (segments[k].empty()) continue;
       rank |= std::uint64_t{1} << (63 - k);
     }
-    if (best == nullptr || rank < best_rank || (rank == best_rank && k > best->segments().size())) {
-      best = entry.get();
+    if (best == nullptr || rank < best_rank || (rank == best_rank && k > (*best)->segments().size())) {
+      best = &entry;
       best_rank = rank;
     }
   }
   if (best == nullptr) return std::nullopt;
 
   RouteMatch match;
-  match.entry = const_cast<ServiceEntry*>(best);
-  const auto& pattern = best->segments();
+  match.entry = *best;
+  const auto& pattern = match.entry->segments();
   for (std::size_t i = 0; i < pattern.size(); ++i) {
     if (!pattern[i].empty() && pattern[i].front() == ':') {
       match.route[std::string_view(pattern[i]).substr(1)] = segments[i];

@@ -109,5 +109,41 @@ TEST(AppRouting, ServiceOfUnknownPathIsNotFound) {
   }
 }
 
+TEST(AppRouting, UnuseRemovesTheServiceAndReturnsIt) {
+  Fixture f;
+  auto removed = f.app.unuse("/users/");
+  ASSERT_NE(removed, nullptr);
+  EXPECT_EQ(removed->path(), "users");
+  EXPECT_EQ(f.app.find_service("users"), nullptr);
+  EXPECT_EQ(f.path_of("users/7"), "<none>");
+  // The others stay, placeholders included.
+  EXPECT_EQ(f.path_of("users/7/messages"), "users/:userId/messages");
+  EXPECT_EQ(f.app.unuse("users"), nullptr);
+  // The path can be registered again.
+  f.app.use("users", std::make_unique<Nothing>());
+  EXPECT_EQ(f.path_of("users/7"), "users");
+}
+
+TEST(AppRouting, ResolvedServiceOutlivesItsRemoval) {
+  Fixture f;
+  auto match = f.app.lookup("messages/1");
+  ASSERT_TRUE(match.has_value());
+  f.app.unuse("messages");
+  // A call that resolved the service before it went keeps a usable entry.
+  EXPECT_EQ(match->entry->path(), "messages");
+  EXPECT_EQ(match->entry->service().path(), "messages");
+}
+
+TEST(AppRouting, PrepareRunsBeforeTheServiceIsVisible) {
+  Fixture f;
+  bool visible_during_prepare = true;
+  f.app.use("late", std::make_unique<Nothing>(), {}, [&](ServiceEntry& entry) {
+    visible_during_prepare = f.app.find_service("late") != nullptr;
+    entry.hooks(Hooks{});
+  });
+  EXPECT_FALSE(visible_during_prepare);
+  EXPECT_NE(f.app.find_service("late"), nullptr);
+}
+
 }  // namespace
 }  // namespace plume

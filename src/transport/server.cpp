@@ -8,6 +8,7 @@
 #include "transport/http_metrics.hpp"
 #include "transport/probes.hpp"
 #include "transport/rest/rest_call.hpp"
+#include "transport/server_routes.hpp"
 #include "transport/socketio/socketio_endpoint.hpp"
 
 #include <plume/core/error.hpp>
@@ -62,8 +63,8 @@ struct Server::Impl {
 
   Task<net::Response> handle(net::Request& request, const net::ConnectionInfo& connection);
   // The reply before CORS headers; `service` and `method` name the call for metrics.
-  Task<net::Response> route(net::Request& request, std::string_view path, std::string_view query,
-                            std::string& service, std::string& method);
+  Task<net::Response> route(net::Request& request, const net::ConnectionInfo& connection, std::string_view path,
+                            std::string_view query, std::string& service, std::string& method);
 
   App& app;
   ServerOptions options;
@@ -72,6 +73,7 @@ struct Server::Impl {
   HttpMetrics metrics;
   ReadinessChecks readiness;
   std::optional<net::StaticFiles> static_files;
+  std::vector<Route> routes;
   // Declared before the HTTP server: its sessions run on the server's threads.
   std::optional<socketio::SocketIoEndpoint> socketio;
   std::unique_ptr<net::HttpServer> http;
@@ -89,7 +91,7 @@ Task<net::Response> Server::Impl::handle(net::Request& request, const net::Conne
   std::string method;
   net::Response response;
   try {
-    response = co_await route(request, path, query, service, method);
+    response = co_await route(request, connection, path, query, service, method);
   } catch (...) {
     auto error = Error::from_exception(std::current_exception());
     if (error.status() >= 500) {
@@ -122,8 +124,9 @@ Task<net::Response> Server::Impl::handle(net::Request& request, const net::Conne
   co_return response;
 }
 
-Task<net::Response> Server::Impl::route(net::Request& request, std::string_view path, std::string_view query,
-                                        std::string& service, std::string& method) {
+Task<net::Response> Server::Impl::route(net::Request& request, const net::ConnectionInfo& connection,
+                                        std::string_view path, std::string_view query, std::string& service,
+                                        std::string& method) {
   if (cors.is_preflight(request)) co_return cors.preflight(request);
 
   bool is_read = request.method() == http::verb::get || request.method() == http::verb::head;
@@ -134,6 +137,13 @@ Task<net::Response> Server::Impl::route(net::Request& request, std::string_view 
       co_return metrics_response(request,
                                  MetricsRegistry::global().render() +
                                      metrics.render(http->requests_in_flight(), http->connections()));
+    }
+  }
+
+  for (const Route& extra : routes) {
+    if (route_matches(extra, path)) {
+      service = extra.path;
+      co_return co_await extra.handler(request, connection);
     }
   }
 
@@ -151,6 +161,14 @@ Task<net::Response> Server::Impl::route(net::Request& request, std::string_view 
     if (auto file = static_files->serve(request, path)) co_return std::move(*file);
   }
   throw not_found("Page not found", JsonObject{{"url", request.target()}});
+}
+
+void add_route(Server& server, Route route) { server.impl_->routes.push_back(std::move(route)); }
+
+bool route_matches(const Route& route, std::string_view path) noexcept {
+  if (!route.prefix) return path == route.path;
+  if (!path.starts_with(route.path)) return false;
+  return path.size() == route.path.size() || route.path.ends_with('/') || path[route.path.size()] == '/';
 }
 
 Server::Server(App& app, ServerOptions options) : impl_(std::make_unique<Impl>(app, std::move(options))) {}

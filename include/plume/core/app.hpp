@@ -9,10 +9,12 @@
 #include <plume/core/task.hpp>
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -83,7 +85,9 @@ using EventListener = std::function<void(const ServiceEvent&)>;
 
 // The result of resolving a URL path: the service, the id segment if any, and placeholder values.
 struct RouteMatch {
-  ServiceEntry* entry = nullptr;
+  // Shared: a service removed at run time (a mesh proxy whose last node left) stays alive for
+  // the calls that resolved it.
+  std::shared_ptr<ServiceEntry> entry;
   std::optional<std::string> id;
   JsonObject route;
 };
@@ -101,13 +105,25 @@ class App {
   App& operator=(const App&) = delete;
 
   // Registers a service. Leading and trailing slashes are stripped; "users/:userId/messages"
-  // registers a path with a placeholder. Registering a path twice throws.
-  ServiceEntry& use(std::string_view path, std::unique_ptr<Service> service, ServiceOptions options = {});
+  // registers a path with a placeholder. Registering a path twice throws. `prepare` runs on the
+  // entry before any caller can see it (hooks that must guard the very first call).
+  // Services may be registered and removed while the node serves calls (the mesh's proxies):
+  // lookups read an immutable snapshot of the registry, writers replace it.
+  ServiceEntry& use(std::string_view path, std::unique_ptr<Service> service, ServiceOptions options = {},
+                    const std::function<void(ServiceEntry&)>& prepare = {});
+  // Removes the service at `path` (Feathers' app.unuse) and returns it, or null when absent.
+  // Calls already running keep the entry alive until they finish.
+  std::shared_ptr<ServiceEntry> unuse(std::string_view path);
   // The service at exactly this path (slashes stripped); throws NotFound("Can not find service
   // 'x'"), Feathers' message, when absent.
   ServiceEntry& service(std::string_view path);
+  // The service at exactly this path, or null. The pointer stays valid while the service is
+  // registered; callers that may outlive an unuse() hold find_shared()'s result instead.
   ServiceEntry* find_service(std::string_view path) noexcept;
-  const std::vector<std::unique_ptr<ServiceEntry>>& services() const noexcept { return services_; }
+  std::shared_ptr<ServiceEntry> find_shared(std::string_view path) const noexcept;
+  using ServiceList = std::vector<std::shared_ptr<ServiceEntry>>;
+  // The registered services in registration order, as one consistent snapshot.
+  std::shared_ptr<const ServiceList> services() const noexcept { return services_.load(); }
 
   // Resolves "messages", "messages/7" or "users/7/messages/3" to a service, an id and route
   // values: the longest registered path wins, then one more segment is the id.
@@ -178,7 +194,8 @@ class App {
   Json& settings() noexcept { return settings_; }
 
  private:
-  std::vector<std::unique_ptr<ServiceEntry>> services_;
+  std::atomic<std::shared_ptr<const ServiceList>> services_;
+  std::mutex registry_mutex_;  // serialises use() and unuse()
   Hooks hooks_;
   HookTable table_;
   std::vector<EventListener> listeners_;

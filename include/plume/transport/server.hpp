@@ -59,6 +59,8 @@ struct ServerOptions {
   bool access_log = false;
 };
 
+struct Route;
+
 // A readiness probe for /readyz: returns an empty string when ready, else why not.
 using ReadinessCheck = std::function<std::string()>;
 
@@ -83,6 +85,9 @@ class Server {
   void wait();
 
  private:
+  // Layers built on the server (the mesh at /_mesh, gateway routes) add endpoints through
+  // add_route() in transport/server_routes.hpp, which keeps Beast's types out of this header.
+  friend void add_route(Server& server, Route route);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

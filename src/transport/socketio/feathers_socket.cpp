@@ -7,6 +7,7 @@
 #include <plume/core/error.hpp>
 
 #include <spdlog/spdlog.h>
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -126,10 +127,6 @@ Task<void> FeathersSocket::connect() {
   connection_ = connection;
   ever_connected_ = true;
   connect_timer_.cancel();
-  methods_.clear();
-  for (const auto& entry : app_.services()) {
-    for (const auto& method : entry->methods()) methods_.insert(method);
-  }
   send(SocketPacket{SocketPacketType::Connect, "/", std::nullopt, JsonObject{{"sid", connection->id()}}, 0});
   app_.connect(connection);
 }
@@ -138,6 +135,12 @@ void FeathersSocket::disconnect() {
   auto connection = std::move(connection_);
   connection_.reset();
   if (connection) app_.disconnect(connection);
+}
+
+bool FeathersSocket::some_service_exposes(std::string_view method) const {
+  const auto services = app_.services();
+  return std::any_of(services->begin(), services->end(),
+                     [&](const auto& entry) { return entry->exposes(method); });
 }
 
 Task<void> FeathersSocket::call(const SocketPacket& packet) {
@@ -150,10 +153,11 @@ Task<void> FeathersSocket::call(const SocketPacket& packet) {
   }
   const JsonArray& args = packet.data->as_array();
   // Feathers registers one listener per exposed method name; any other event goes unheard
-  // (no reply, no acknowledgement).
+  // (no reply, no acknowledgement). Services come and go at run time (mesh proxies), so the
+  // names are those exposed now, not when the client connected.
   if (!args.front().is_string()) co_return;
   std::string method(args.front().get_string());
-  if (!methods_.contains(method)) co_return;
+  if (!some_service_exposes(method)) co_return;
 
   auto self = shared_from_this();
   while (running_ >= kMaxConcurrentCalls && !closed_) {

@@ -45,6 +45,7 @@ class FeathersSocket final : public EngineSessionHandler,
   Task<void> connect_deadline();
   void send(const SocketPacket& packet);
   void refuse(std::string_view reason);
+  bool some_service_exposes(std::string_view method) const;
 
   App& app_;
   const SocketIoOptions& options_;
@@ -53,8 +54,6 @@ class FeathersSocket final : public EngineSessionHandler,
   std::shared_ptr<SocketConnection> connection_;  // while connected to "/"
   bool ever_connected_ = false;
   bool closed_ = false;
-  // Feathers listens for the methods some service exposed when the client connected.
-  std::set<std::string, std::less<>> methods_;
   std::size_t running_ = 0;
   boost::asio::steady_timer call_slot_;  // wakes the reader when a call finishes
   boost::asio::steady_timer connect_timer_;
