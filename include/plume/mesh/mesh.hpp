@@ -1,0 +1,106 @@
+// The mesh: nodes find each other (UDP multicast, Redis or a static list), link up over a
+// WebSocket at /_mesh that proves the cluster secret both ways, and offer their services to each
+// other. A node registers a proxy for every remote service it consumes; calls through the proxy
+// are balanced over the nodes offering the service, retried (find, get) or failed fast when a
+// node dies, bounded by deadlines and circuit breakers; service events travel back in an explicit
+// envelope and reach the node's real-time clients through its channels.
+#pragma once
+
+#include <plume/core/app.hpp>
+#include <plume/core/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace plume::transport {
+class Server;
+}
+
+namespace plume::mesh {
+
+enum class Balance { RoundRobin, LeastPending };
+
+// Moleculer's circuit-breaker defaults: trip when at least half of the last minute's calls
+// (and at least 20 of them) failed; try one call again after 10 s.
+struct BreakerOptions {
+  bool enabled = true;
+  double threshold = 0.5;
+  std::size_t min_requests = 20;
+  std::chrono::milliseconds window{60'000};
+  std::chrono::milliseconds half_open_after{10'000};
+};
+
+struct MeshOptions {
+  std::string secret;  // the cluster secret: announcements and link handshakes prove it
+  // "udp", "static" or "redis://host:port[/db]".
+  std::string discovery = "udp";
+  std::vector<std::string> peers;  // ws://host:port, for static discovery
+  std::vector<std::string> publish = {"*"};  // globs of local service paths offered to the mesh
+  std::vector<std::string> consume = {"*"};  // globs of remote service paths proxied here
+  // This node's id in the mesh; empty = "<name>-<advertised host:port>".
+  std::string node_id;
+  std::string name = "plume";  // the node's configured name
+  // host:port other nodes dial; empty = bind_host and the server's port.
+  std::string advertise;
+  // The server's bind host (ServerOptions::host), for the default advertised address.
+  std::string bind_host = "127.0.0.1";
+
+  // UDP discovery: an administratively scoped multicast group; on loopback for tests.
+  std::string multicast_group = "239.255.42.99";
+  std::uint16_t multicast_port = 45892;
+  std::string multicast_interface;  // the interface address to send on; empty = the bind host
+  std::uint8_t multicast_ttl = 1;
+
+  // Announce (UDP/Redis) this often; a node unheard for node_timeout is gone.
+  std::chrono::milliseconds announce_interval{500};
+  std::chrono::milliseconds node_timeout{2'500};
+  // Link heartbeats: a link silent for heartbeat_timeout is closed (failure detection < 3 s).
+  std::chrono::milliseconds heartbeat_interval{500};
+  std::chrono::milliseconds heartbeat_timeout{2'000};
+  // Reconnection backoff for links to nodes still announced.
+  std::chrono::milliseconds reconnect_min{100};
+  std::chrono::milliseconds reconnect_max{5'000};
+
+  // Remote calls: the deadline when the caller sets none, the calls waiting on one node, and
+  // how many other nodes an idempotent call (find, get) tries after a node failed.
+  std::chrono::milliseconds call_timeout{10'000};
+  std::size_t max_pending = 10'000;
+  std::size_t retries = 2;
+  Balance balance = Balance::RoundRobin;
+  bool prefer_local = true;
+  BreakerOptions breaker;
+
+  // Gateway mode: "jwt" makes proxies authenticate external calls at the edge (the node's
+  // authentication secret). Empty: the owning node checks the forwarded authentication.
+  std::string remote_auth;
+};
+
+class Mesh {
+ public:
+  // Registers /_mesh on the server and the mesh/nodes service on the app; call before
+  // server.start().
+  Mesh(App& app, transport::Server& server, MeshOptions options);
+  ~Mesh();
+  Mesh(const Mesh&) = delete;
+  Mesh& operator=(const Mesh&) = delete;
+
+  // Starts discovery and links; call after server.start() (the advertised port is known).
+  void start();
+  // Says goodbye, closes links (calls in flight fail with Unavailable), stops discovery.
+  void stop();
+
+  // Empty when ready for /readyz (discovery running), else why not.
+  std::string readiness() const;
+  // What mesh/nodes returns: one object per known node.
+  Json nodes() const;
+  const std::string& node_id() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace plume::mesh
