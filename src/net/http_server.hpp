@@ -33,6 +33,8 @@ struct HttpServerOptions {
   std::size_t max_connections = 10'000;
   // Runs first on each I/O thread, with the thread's index (per-thread state such as metric shards).
   std::function<void(std::size_t)> thread_init;
+  // Requests it picks are handed over before their body is read (see StreamExchange).
+  StreamSelector select_stream;
 };
 
 struct Worker;

@@ -14,6 +14,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <limits>
 #include <optional>
 
 namespace plume::net {
@@ -31,7 +32,7 @@ constexpr std::size_t kLingerBytes = 4 * 1024 * 1024;
 
 // Keeps a session in its worker's list for the stop procedure, whatever way the coroutine ends
 // (including destruction of a suspended coroutine when the server is torn down).
-class SessionRegistration {
+class SessionRegistration final : public SessionControl {
  public:
   SessionRegistration(Worker& worker, tcp::socket& socket) : worker_(worker) {
     worker_.sessions.push_front(SessionHandle{&socket, false});
@@ -47,12 +48,14 @@ class SessionRegistration {
   SessionRegistration& operator=(const SessionRegistration&) = delete;
 
   // The next read or write must complete within `timeout`, else the sweep closes the socket.
-  void expires_after(std::chrono::milliseconds timeout) {
+  void expires_after(std::chrono::milliseconds timeout) override {
     handle_->deadline = std::chrono::steady_clock::now() + timeout;
   }
-  void expires_never() { handle_->deadline = std::chrono::steady_clock::time_point::max(); }
+  void expires_at(std::chrono::steady_clock::time_point deadline) override { handle_->deadline = deadline; }
+  void expires_never() override { handle_->deadline = std::chrono::steady_clock::time_point::max(); }
+  bool stopping() const override { return worker_.stopping; }
 
-  void set_busy(bool busy) {
+  void set_busy(bool busy) override {
     if (handle_->busy == busy) return;
     handle_->busy = busy;
     if (busy) {
@@ -89,11 +92,13 @@ std::optional<Error> protocol_error(const beast::error_code& ec, const HttpServe
   return std::nullopt;
 }
 
-// Feeds the buffered bytes to the parser until it needs more or the message is complete.
-beast::error_code parse_buffered(http::request_parser<http::string_body>& parser,
-                                 beast::flat_buffer& buffer) {
+// Feeds the buffered bytes to the parser until it needs more or the message (or, with
+// `head_only`, its head) is complete. The parser stops after the head by itself (not eager), so
+// a streamed request's body is still unread when the head is done.
+beast::error_code parse_buffered(http::request_parser<http::string_body>& parser, beast::flat_buffer& buffer,
+                                 bool head_only) {
   beast::error_code ec;
-  while (buffer.size() > 0 && !parser.is_done()) {
+  while (buffer.size() > 0 && !parser.is_done() && !(head_only && parser.is_header_done())) {
     const std::size_t used = parser.put(buffer.data(), ec);
     buffer.consume(used);
     if (ec == http::error::need_more) return {};
@@ -158,10 +163,13 @@ Task<void> run_session(Worker& worker, tcp::socket accepted) {
 
     parser.emplace();
     parser->header_limit(static_cast<std::uint32_t>(options.header_limit));
-    parser->body_limit(options.body_limit);
+    // Beast checks Content-Length against the body limit while parsing the head; a streamed
+    // request has its own limit, so the server's applies only once the head is known.
+    parser->body_limit(options.select_stream ? std::numeric_limits<std::uint64_t>::max()
+                                             : options.body_limit);
     // Most requests arrive whole in one read: parse what is buffered first, so that the common
     // case costs no further asynchronous operation (each one is a trip through the scheduler).
-    if (auto ec = parse_buffered(*parser, buffer)) {
+    if (auto ec = parse_buffered(*parser, buffer, true)) {
       if (auto error = protocol_error(ec, options)) {
         co_await reject(*error, parser->get().version());
       }
@@ -177,6 +185,41 @@ Task<void> run_session(Worker& worker, tcp::socket accepted) {
       }
     }
     registration.set_busy(true);
+
+    if (options.select_stream) {
+      if (const StreamHandler* stream = options.select_stream(parser->get())) {
+        // The body stays unread: the handler streams it with a parser of its own body type,
+        // which takes over the head (Beast allows this until body octets were parsed).
+        http::request_parser<http::buffer_body> streamed(std::move(*parser));
+        parser.reset();
+        StreamExchange exchange{socket, buffer, streamed, connection, registration};
+        bool reusable = false;
+        try {
+          reusable = co_await (*stream)(exchange);
+        } catch (...) {
+          auto error = Error::from_exception(std::current_exception());
+          spdlog::error("event=stream_handler_failed method={} target={} error=\"{}\"",
+                        std::string_view(streamed.get().method_string()),
+                        std::string_view(streamed.get().target()), error.message());
+        }
+        if (!reusable) break;
+        continue;
+      }
+    }
+
+    if (options.select_stream) {
+      parser->body_limit(options.body_limit);
+      if (auto length = parser->content_length(); length && *length > options.body_limit) {
+        co_await reject(*protocol_error(http::error::body_limit, options), parser->get().version());
+        break;
+      }
+    }
+    if (auto ec = parse_buffered(*parser, buffer, false)) {
+      if (auto error = protocol_error(ec, options)) {
+        co_await reject(*error, parser->get().version());
+      }
+      break;
+    }
     Request& request = parser->get();
 
     if (!parser->is_done()) {

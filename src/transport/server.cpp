@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <thread>
 
 namespace plume::transport {
@@ -62,9 +63,12 @@ struct Server::Impl {
   }
 
   Task<net::Response> handle(net::Request& request, const net::ConnectionInfo& connection);
+  // The streaming route that takes a request, when the first route to match it streams.
+  const net::StreamHandler* select_stream(const net::Request& head) const;
   // The reply before CORS headers; `service` and `method` name the call for metrics.
-  Task<net::Response> route(net::Request& request, const net::ConnectionInfo& connection, std::string_view path,
-                            std::string_view query, std::string& service, std::string& method);
+  Task<net::Response> route(net::Request& request, const net::ConnectionInfo& connection,
+                            std::string_view path, std::string_view query, std::string& service,
+                            std::string& method);
 
   App& app;
   ServerOptions options;
@@ -141,7 +145,7 @@ Task<net::Response> Server::Impl::route(net::Request& request, const net::Connec
   }
 
   for (const Route& extra : routes) {
-    if (route_matches(extra, path)) {
+    if (route_matches(extra, request, path)) {
       service = extra.path;
       co_return co_await extra.handler(request, connection);
     }
@@ -163,9 +167,23 @@ Task<net::Response> Server::Impl::route(net::Request& request, const net::Connec
   throw not_found("Page not found", JsonObject{{"url", request.target()}});
 }
 
+const net::StreamHandler* Server::Impl::select_stream(const net::Request& head) const {
+  std::string_view target = head.target();
+  std::string_view path = target.substr(0, target.find('?'));
+  if ((head.method() == http::verb::get || head.method() == http::verb::head) &&
+      (path == "/healthz" || path == "/readyz" || path == "/metrics")) {
+    return nullptr;
+  }
+  for (const Route& extra : routes) {
+    if (route_matches(extra, head, path)) return extra.stream ? &extra.stream : nullptr;
+  }
+  return nullptr;
+}
+
 void add_route(Server& server, Route route) { server.impl_->routes.push_back(std::move(route)); }
 
-bool route_matches(const Route& route, std::string_view path) noexcept {
+bool route_matches(const Route& route, const net::Request& request, std::string_view path) {
+  if (route.accepts) return route.accepts(request, path);
   if (!route.prefix) return path == route.path;
   if (!path.starts_with(route.path)) return false;
   return path.size() == route.path.size() || route.path.ends_with('/') || path[route.path.size()] == '/';
@@ -200,6 +218,13 @@ std::uint16_t Server::start() {
       .max_connections = o.max_connections,
       .thread_init = [impl = impl_.get()](std::size_t index) { impl->metrics.bind_thread(index); },
   };
+  bool any_stream = std::any_of(impl_->routes.begin(), impl_->routes.end(),
+                                [](const Route& route) { return static_cast<bool>(route.stream); });
+  if (any_stream) {
+    http_options.select_stream = [impl = impl_.get()](const net::Request& head) {
+      return impl->select_stream(head);
+    };
+  }
   impl_->http = std::make_unique<net::HttpServer>(
       std::move(http_options),
       [impl = impl_.get()](net::Request& request, const net::ConnectionInfo& connection) {
