@@ -49,9 +49,6 @@ int serve(const std::string& path, const sigset_t& stop_signals) {
 int check(const std::string& path, const std::string& format) {
   const plume::config::Config config = plume::config::load_config(path);
   plume::config::check_supported(config);
-  for (const auto& section : config.inactive_sections) {
-    std::cerr << "plume: note: " << section << " is validated but not active in this build\n";
-  }
   const plume::Json masked = plume::config::mask_secrets(config.resolved);
   std::cout << (format == "json" ? plume::config::to_pretty_json(masked) : plume::config::to_yaml(masked));
   return 0;

@@ -181,6 +181,73 @@ auth::AuthenticationOptions authentication_options(const Json& value, const Conf
   return options;
 }
 
+std::size_t count(const Json& value) { return static_cast<std::size_t>(value.get_int64()); }
+
+mesh::MeshOptions mesh_options(const Json& value, const Config& config) {
+  mesh::MeshOptions options;
+  options.name = config.name;
+  if (const Json* v = member(value, "secret")) options.secret = v->get_string();
+  if (const Json* v = member(value, "discovery")) options.discovery = v->get_string();
+  if (const Json* v = member(value, "peers")) options.peers = strings(v);
+  if (const Json* v = member(value, "publish")) options.publish = strings(v);
+  if (const Json* v = member(value, "consume")) options.consume = strings(v);
+  if (const Json* v = member(value, "id")) options.node_id = v->get_string();
+  if (const Json* v = member(value, "advertise")) options.advertise = v->get_string();
+  if (const Json* multicast = member(value, "multicast")) {
+    if (const Json* v = member(*multicast, "group")) options.multicast_group = v->get_string();
+    if (const Json* v = member(*multicast, "port")) options.multicast_port = static_cast<std::uint16_t>(v->get_int64());
+    if (const Json* v = member(*multicast, "interface")) options.multicast_interface = v->get_string();
+    if (const Json* v = member(*multicast, "ttl")) options.multicast_ttl = static_cast<std::uint8_t>(v->get_int64());
+  }
+  if (const Json* v = member(value, "announceInterval")) options.announce_interval = *parse_duration(*v);
+  if (const Json* v = member(value, "nodeTimeout")) options.node_timeout = *parse_duration(*v);
+  if (const Json* v = member(value, "heartbeatInterval")) options.heartbeat_interval = *parse_duration(*v);
+  if (const Json* v = member(value, "heartbeatTimeout")) options.heartbeat_timeout = *parse_duration(*v);
+  if (const Json* v = member(value, "callTimeout")) options.call_timeout = *parse_duration(*v);
+  if (const Json* v = member(value, "maxPending")) options.max_pending = count(*v);
+  if (const Json* v = member(value, "retries")) options.retries = count(*v);
+  if (const Json* v = member(value, "balance")) {
+    options.balance = v->get_string() == "least-pending" ? mesh::Balance::LeastPending : mesh::Balance::RoundRobin;
+  }
+  if (const Json* v = member(value, "preferLocal")) options.prefer_local = v->get_bool();
+  if (const Json* breaker = member(value, "breaker")) {
+    auto& out = options.breaker;
+    if (const Json* v = member(*breaker, "enabled")) out.enabled = v->get_bool();
+    if (const Json* v = member(*breaker, "threshold")) out.threshold = v->to_number<double>();
+    if (const Json* v = member(*breaker, "minRequests")) out.min_requests = count(*v);
+    if (const Json* v = member(*breaker, "window")) out.window = *parse_duration(*v);
+    if (const Json* v = member(*breaker, "halfOpenAfter")) out.half_open_after = *parse_duration(*v);
+  }
+  if (const Json* v = member(value, "remoteAuth")) {
+    options.remote_auth = v->get_string() == "none" ? std::string() : std::string(v->get_string());
+  }
+  return options;
+}
+
+mesh::SyncOptions sync_options(const Json& value) {
+  mesh::SyncOptions options;
+  if (const Json* v = member(value, "redis")) options.redis = v->get_string();
+  if (const Json* v = member(value, "stream")) options.stream = v->get_string();
+  if (const Json* v = member(value, "maxLength")) options.max_length = count(*v);
+  return options;
+}
+
+QueueConfig queue_config(std::string name, const Json& value) {
+  QueueConfig queue;
+  queue.name = std::move(name);
+  queue.service = queue.name;
+  queue.redis = "redis://127.0.0.1:6379";
+  if (const Json* v = member(value, "redis")) queue.redis = v->get_string();
+  if (const Json* v = member(value, "service")) queue.service = v->get_string();
+  if (const Json* v = member(value, "method")) queue.method = v->get_string();
+  if (const Json* v = member(value, "concurrency")) queue.concurrency = count(*v);
+  if (const Json* v = member(value, "maxAttempts")) queue.max_attempts = count(*v);
+  if (const Json* v = member(value, "backoff")) queue.backoff = *parse_duration(*v);
+  if (const Json* v = member(value, "backoffMax")) queue.backoff_max = *parse_duration(*v);
+  if (const Json* v = member(value, "doneLength")) queue.done_length = count(*v);
+  return queue;
+}
+
 Config typed_config(ConfigTree& tree) {
   Config config;
   const Json& root = tree.value;
@@ -241,8 +308,12 @@ Config typed_config(ConfigTree& tree) {
                                 : strings(origins);
     }
   }
-  for (auto section : kInactiveSections) {
-    if (member(root, section) != nullptr) config.inactive_sections.emplace_back(section);
+  if (const Json* mesh = member(root, "mesh")) config.mesh = mesh_options(*mesh, config);
+  if (const Json* sync = member(root, "sync")) config.sync = sync_options(*sync);
+  if (const Json* queues = member(root, "queues")) {
+    for (const auto& [name, value] : queues->get_object()) {
+      config.queues.push_back(queue_config(std::string(name), value));
+    }
   }
   config.resolved = std::move(tree.value);
   return config;

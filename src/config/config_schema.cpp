@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <limits>
+#include <regex>
 #include <utility>
 #include <vector>
 
@@ -258,34 +259,161 @@ Rule authentication() {
   });
 }
 
+Rule redis_url() { return url({"redis"}, "redis://127.0.0.1:6379"); }
+
 Rule mesh() {
-  Rule discovery = either({one_of({"udp", "static"}), url({"redis", "rediss"}, "redis://127.0.0.1:6379")});
+  Rule discovery = either({one_of({"udp", "static"}), redis_url()});
   discovery.expected = "udp, static or a redis:// URL";
   return object({
       {"secret", text()},
       {"discovery", discovery},
-      {"peers", list(url({"ws", "wss"}, "ws://host:port"))},
+      {"peers", list(url({"ws"}, "ws://host:port"))},
       {"publish", list(text())},
       {"consume", list(text())},
+      {"id", text()},
+      {"advertise", text()},
+      {"multicast", object({{"group", text()},
+                            {"port", integer(1, 65535)},
+                            {"interface", text()},
+                            {"ttl", integer(0, 255)}})},
+      {"announceInterval", duration()},
+      {"nodeTimeout", duration()},
+      {"heartbeatInterval", duration()},
+      {"heartbeatTimeout", duration()},
+      {"callTimeout", duration()},
+      {"maxPending", integer(1)},
+      {"retries", integer(0, 10)},
+      {"balance", one_of({"round-robin", "least-pending"})},
+      {"preferLocal", boolean()},
+      {"breaker", object({{"enabled", boolean()},
+                          {"threshold", Rule{"a number between 0 and 1",
+                                             [](const Json& v) {
+                                               return v.is_number() && v.to_number<double>() > 0 &&
+                                                      v.to_number<double>() <= 1;
+                                             },
+                                             nullptr}},
+                          {"minRequests", integer(1)},
+                          {"window", duration()},
+                          {"halfOpenAfter", duration()}})},
+      {"remoteAuth", one_of({"jwt", "none"})},
   });
 }
 
-Rule redis_url() { return url({"redis", "rediss"}, "redis://127.0.0.1:6379"); }
+Rule sync() {
+  return object({{"redis", redis_url()}, {"stream", text()}, {"maxLength", integer(1)}});
+}
+
+Rule queue() {
+  return object({{"redis", redis_url()},
+                 {"service", text()},
+                 {"method", identifier()},
+                 {"concurrency", integer(1, 1024)},
+                 {"maxAttempts", integer(1)},
+                 {"backoff", duration()},
+                 {"backoffMax", duration()},
+                 {"doneLength", integer(1)}});
+}
 
 Rule gateway() {
-  Rule rate_limit = object({{"limit", integer(1)},
-                            {"window", duration()},
-                            {"by", one_of({"consumer", "ip"})},
-                            {"store", one_of({"local", "redis"})},
-                            {"redis", redis_url()}});
-  Rule route = object({{"target", url({"http", "https"}, "http://127.0.0.1:4000")},
-                       {"targets", list(url({"http", "https"}, "http://127.0.0.1:4000"))},
-                       {"changeOrigin", boolean()},
-                       {"pathRewrite", map_of(text(), "a map of patterns to replacements")},
-                       {"ws", boolean()},
-                       {"auth", one_of({"jwt", "apikey", "none"})},
-                       {"rateLimit", rate_limit}});
-  return object({{"proxyTable", map_of(route, "a map of path prefixes to routes")}});
+  Rule rate_limit = with_check(
+      object({{"second", integer(1)},
+              {"minute", integer(1)},
+              {"hour", integer(1)},
+              {"limit", integer(1)},
+              {"window", duration()},
+              {"by", one_of({"consumer", "ip", "header"})},
+              {"header", text()},
+              {"store", one_of({"local", "redis"})},
+              {"redis", redis_url()},
+              {"faultTolerant", boolean()}}),
+      [](const Json& v, const Place& place) {
+        const auto& o = v.get_object();
+        if (!o.contains("second") && !o.contains("minute") && !o.contains("hour") && !o.contains("limit")) {
+          place.fail("expected at least one of second, minute, hour or limit");
+        }
+        if (o.contains("by") && o.at("by") == "header" && !o.contains("header")) {
+          place.child("header").fail("expected the header that keys the limit (by: header)");
+        }
+        // Kong's rule: a longer period allows at least as many requests as a shorter one.
+        const char* periods[] = {"second", "minute", "hour"};
+        std::int64_t previous = 0;
+        for (const char* period : periods) {
+          if (!o.contains(period)) continue;
+          std::int64_t limit = o.at(period).get_int64();
+          if (limit < previous) place.child(period).fail("expected at least the limit of the shorter period");
+          previous = limit;
+        }
+      });
+  Rule health_check = object({{"path", text()},
+                              {"interval", duration()},
+                              {"timeout", duration()},
+                              {"healthy", integer(1)},
+                              {"unhealthy", integer(1)}});
+  Rule target = url({"http"}, "http://127.0.0.1:4000");
+  Rule route_object = with_check(
+      object({{"target", target},
+              {"targets", list(target)},
+              {"changeOrigin", boolean()},
+              {"pathRewrite", with_check(map_of(text(), "a map of patterns to replacements"),
+                                         [](const Json& v, const Place& place) {
+                                           for (const auto& [pattern, replacement] : v.get_object()) {
+                                             try {
+                                               std::regex compiled(std::string(pattern), std::regex::ECMAScript);
+                                             } catch (const std::regex_error& error) {
+                                               place.child(pattern).fail(
+                                                   std::string("expected a regular expression: ") + error.what());
+                                             }
+                                           }
+                                         })},
+              {"ws", boolean()},
+              {"xfwd", boolean()},
+              {"headers", map_of(text(), "a map of header names to values")},
+              {"timeout", duration()},
+              {"proxyTimeout", duration()},
+              {"retries", integer(0, 10)},
+              {"auth", one_of({"jwt", "apikey", "none"})},
+              {"stripAuthorization", boolean()},
+              {"rateLimit", rate_limit},
+              {"healthCheck", health_check},
+              {"balance", one_of({"round-robin", "least-connections", "hash"})},
+              {"hashOn", with_check(text(),
+                                    [](const Json& v, const Place& place) {
+                                      std::string_view on = v.get_string();
+                                      if (on != "ip" && !(on.starts_with("header:") && on.size() > 7)) {
+                                        place.fail("expected ip or header:<name>, got \"" + std::string(on) + "\"");
+                                      }
+                                    })},
+              {"cors", either({boolean(), object({{"origins", either({text(), list(text())})}})})},
+              {"bodyLimit", size()}},
+             "a target URL or a map {target, changeOrigin, pathRewrite, ...}"),
+      [](const Json& v, const Place& place) {
+        const auto& o = v.get_object();
+        if (!o.contains("target") && !o.contains("targets")) place.fail("expected target or targets");
+      });
+  Rule route = either({target, route_object});
+  Rule table = map_of(route, "a map of path prefixes, hosts or host/path to routes");
+  Rule apikey = with_check(object({{"consumer", text()}, {"key", text()}, {"sha256", text()}},
+                                  "{consumer, key} or {consumer, sha256}"),
+                           [](const Json& v, const Place& place) {
+                             const auto& o = v.get_object();
+                             if (!o.contains("consumer")) place.child("consumer").fail("expected the consumer's name");
+                             if (o.contains("key") == o.contains("sha256")) {
+                               place.fail("expected exactly one of key or sha256 (the key's SHA-256 in hex)");
+                             }
+                             if (auto hash = o.if_contains("sha256")) {
+                               std::string_view hex = hash->get_string();
+                               bool ok = hex.size() == 64 && hex.find_first_not_of("0123456789abcdefABCDEF") ==
+                                                                 std::string_view::npos;
+                               if (!ok) place.child("sha256").fail("expected 64 hexadecimal digits");
+                             }
+                           });
+  return object({{"proxyTable", table},
+                 {"router", table},
+                 {"apikeys", list(apikey)},
+                 {"apikeyHeader", text()},
+                 {"apikeyQuery", text()},
+                 {"trustedProxies", list(text())},
+                 {"keepAlive", object({{"maxIdle", integer(0, 100000)}, {"idleTimeout", duration()}})}});
 }
 
 Rule root_rule() {
@@ -304,12 +432,8 @@ Rule root_rule() {
       {"services", map_of(service(), "a map of paths to services")},
       {"authentication", authentication()},
       {"mesh", mesh()},
-      {"sync", object({{"redis", redis_url()}})},
-      {"queues", map_of(object({{"redis", redis_url()},
-                                {"service", text()},
-                                {"method", identifier()},
-                                {"concurrency", integer(1)}}),
-                        "a map of queue names to queues")},
+      {"sync", sync()},
+      {"queues", map_of(queue(), "a map of queue names to queues")},
       {"gateway", gateway()},
       {"logging", object({{"level", one_of({"trace", "debug", "info", "warn", "error", "critical", "off"})},
                           {"format", one_of({"text", "json"})},

@@ -10,7 +10,4 @@ namespace plume::config {
 // Throws ConfigError for the first unknown key, wrong type or bad value in `tree`.
 void validate_config(const ConfigTree& tree);
 
-// Sections whose keys are validated but that this build does not act on yet.
-inline constexpr std::string_view kInactiveSections[] = {"mesh", "sync", "queues", "gateway"};
-
 }  // namespace plume::config

@@ -173,16 +173,55 @@ gateway:
   EXPECT_EQ(error.origin(), file.string() + ":6");
 }
 
-TEST(ConfigValidation, InactiveSectionsAreListed) {
+TEST(ConfigMesh, SectionsBecomeOptions) {
   TempDir dir;
   const auto file = dir.write("node.yaml", R"(
-mesh: { secret: s, discovery: udp, peers: [], publish: ["*"], consume: ["*"] }
-sync: { redis: redis://127.0.0.1:6379 }
+name: api
+mesh:
+  secret: s3cret
+  discovery: redis://127.0.0.1:6390/2
+  publish: ["messages", "users*"]
+  consume: ["*"]
+  advertise: 10.0.0.5:3030
+  heartbeatTimeout: 1500ms
+  balance: least-pending
+  breaker: { threshold: 0.25, minRequests: 5, halfOpenAfter: 2s }
+  remoteAuth: jwt
+sync: { redis: redis://127.0.0.1:6391, maxLength: 500 }
 queues:
-  thumbnails: { redis: redis://127.0.0.1:6379, service: thumbnails, method: create, concurrency: 4 }
+  thumbnails: { redis: redis://127.0.0.1:6379, service: images, method: resize, concurrency: 4, backoff: 2s }
 )");
   const Config config = load_config(file, environment({}));
-  EXPECT_EQ(config.inactive_sections, (std::vector<std::string>{"mesh", "sync", "queues"}));
+  ASSERT_TRUE(config.mesh.has_value());
+  EXPECT_EQ(config.mesh->name, "api");
+  EXPECT_EQ(config.mesh->secret, "s3cret");
+  EXPECT_EQ(config.mesh->discovery, "redis://127.0.0.1:6390/2");
+  EXPECT_EQ(config.mesh->publish, (std::vector<std::string>{"messages", "users*"}));
+  EXPECT_EQ(config.mesh->advertise, "10.0.0.5:3030");
+  EXPECT_EQ(config.mesh->heartbeat_timeout, std::chrono::milliseconds(1500));
+  EXPECT_EQ(config.mesh->balance, mesh::Balance::LeastPending);
+  EXPECT_DOUBLE_EQ(config.mesh->breaker.threshold, 0.25);
+  EXPECT_EQ(config.mesh->breaker.min_requests, 5u);
+  EXPECT_EQ(config.mesh->breaker.half_open_after, std::chrono::seconds(2));
+  EXPECT_EQ(config.mesh->remote_auth, "jwt");
+  ASSERT_TRUE(config.sync.has_value());
+  EXPECT_EQ(config.sync->redis, "redis://127.0.0.1:6391");
+  EXPECT_EQ(config.sync->max_length, 500u);
+  ASSERT_EQ(config.queues.size(), 1u);
+  EXPECT_EQ(config.queues[0].name, "thumbnails");
+  EXPECT_EQ(config.queues[0].service, "images");
+  EXPECT_EQ(config.queues[0].method, "resize");
+  EXPECT_EQ(config.queues[0].concurrency, 4u);
+  EXPECT_EQ(config.queues[0].backoff, std::chrono::seconds(2));
+}
+
+TEST(ConfigMesh, BadValuesNameTheKey) {
+  TempDir dir;
+  const auto file = dir.write("node.yaml", "mesh: { secret: s, balance: random }\n");
+  const ConfigError error = error_of([&] { load_config(file, environment({})); });
+  EXPECT_EQ(error.key(), "mesh.balance");
+  const auto peers = dir.write("peers.yaml", "mesh: { secret: s, discovery: static, peers: [http://a:1] }\n");
+  EXPECT_EQ(error_of([&] { load_config(peers, environment({})); }).key(), "mesh.peers[0]");
 }
 
 TEST(ConfigValidation, ServiceMustUseAKnownDatabase) {

@@ -1,3 +1,5 @@
+#include "config/gateway_config.hpp"
+
 #include <plume/auth/authentication.hpp>
 #include <plume/auth/secret_fields.hpp>
 #include <plume/config/logging.hpp>
@@ -18,6 +20,7 @@ namespace plume::config {
 // Opened databases; they outlive the services using them.
 struct Node::Stores {
   std::map<std::string, std::shared_ptr<store::SqliteDatabase>, std::less<>> sqlite;
+  std::map<std::string, std::shared_ptr<store::PostgresDatabase>, std::less<>> postgres;
 };
 
 namespace {
@@ -39,6 +42,37 @@ std::shared_ptr<store::SqliteDatabase> open_database(const DatabaseConfig& datab
   }
   try {
     return store::open_sqlite(database.path, workers);
+  } catch (const std::exception& error) {
+    throw ConfigError(key, config.origin(key), error.what());
+  }
+}
+
+// The mesh is secure by default: no secret, no mesh.
+void check_cluster(const Config& config) {
+  if (!config.mesh) return;
+  const mesh::MeshOptions& options = *config.mesh;
+  if (options.secret.empty()) {
+    throw ConfigError("mesh.secret", config.origin("mesh"),
+                      "the mesh admits only nodes that prove the cluster secret; set one, e.g. "
+                      "secret: ${PLUME_MESH_SECRET}");
+  }
+  if (options.discovery == "static" && options.peers.empty()) {
+    throw ConfigError("mesh.peers", config.origin("mesh"),
+                      "static discovery needs the peers to dial (peers: [ws://host:port])");
+  }
+  if (options.remote_auth == "jwt" && (!config.authentication || config.authentication->secret.empty())) {
+    throw ConfigError("mesh.remoteAuth", config.origin("mesh.remoteAuth"),
+                      "remoteAuth: jwt needs the authentication section with a secret");
+  }
+}
+
+// Parses the URL without connecting: a node starts while its database is down, and its
+// services create their tables once a connection succeeds.
+std::shared_ptr<store::PostgresDatabase> open_postgres_database(const DatabaseConfig& database,
+                                                                const Config& config) {
+  const std::string key = "databases." + database.name;
+  try {
+    return store::open_postgres(database.url);
   } catch (const std::exception& error) {
     throw ConfigError(key, config.origin(key), error.what());
   }
@@ -114,13 +148,8 @@ transport::ServerOptions server_options(const Config& config) {
 }
 
 void check_supported(const Config& config) {
-  for (const auto& database : config.databases) {
-    if (database.kind == DatabaseKind::Postgres) {
-      const std::string key = "databases." + database.name;
-      throw ConfigError(key, config.origin(key), "PostgreSQL is not available in this build");
-    }
-  }
   check_authentication(config);
+  check_cluster(config);
 }
 
 Node::Node(Config config) : config_(std::move(config)), stores_(std::make_unique<Stores>()) {
@@ -129,12 +158,14 @@ Node::Node(Config config) : config_(std::move(config)), stores_(std::make_unique
   app_ = std::make_unique<App>(AppOptions{.worker_threads = config_.workers});
   app_->settings() = config_.resolved;
 
-  for (auto section : config_.inactive_sections) {
-    spdlog::warn("section not active in this build section={} file={}", section,
-                 log_value(config_.origin(section)));
-  }
 
   for (const auto& database : config_.databases) {
+    if (database.kind == DatabaseKind::Postgres) {
+      stores_->postgres[database.name] = open_postgres_database(database, config_);
+      spdlog::info("database opened name={} url={}", database.name,
+                   log_value(mask_secrets(JsonObject{{"url", database.url}}).at("url").as_string()));
+      continue;
+    }
     if (database.kind != DatabaseKind::Sqlite) continue;
     stores_->sqlite[database.name] = open_database(database, config_, app_->workers());
     spdlog::info("database opened name={} url={} path={}", database.name, log_value(database.url),
@@ -148,6 +179,9 @@ Node::Node(Config config) : config_(std::move(config)), stores_(std::make_unique
     if (auto sqlite = stores_->sqlite.find(service.database); sqlite != stores_->sqlite.end()) {
       implementation = store::make_sqlite_service(sqlite->second, service.table, std::move(options));
       kind = "sqlite";
+    } else if (auto postgres = stores_->postgres.find(service.database); postgres != stores_->postgres.end()) {
+      implementation = store::make_postgres_service(postgres->second, service.table, std::move(options));
+      kind = "postgres";
     } else {
       implementation = store::make_memory_service(std::move(options));
     }
@@ -175,7 +209,7 @@ Node::Node(Config config) : config_(std::move(config)), stores_(std::make_unique
       entry.hooks(auth::secret_field_hooks(secrets, cost));
     }
     spdlog::info("service path={} database={} store={} table={}", service.path, service.database, kind,
-                 kind == "sqlite" ? service.table : "-");
+                 kind == "memory" ? "-" : service.table);
   }
 
   if (config_.authentication) {
@@ -218,24 +252,64 @@ Node::Node(Config config) : config_(std::move(config)), stores_(std::make_unique
         if (std::filesystem::exists(path, error)) return {};
         return "database file " + path + " is missing";
       });
+    } else if (auto postgres = stores_->postgres.find(database.name); postgres != stores_->postgres.end()) {
+      // Down: why, from the pool's last attempt (never a blocking check on an I/O thread).
+      server_->add_readiness_check("database:" + database.name,
+                                   [postgres = postgres->second] { return store::postgres_readiness(*postgres); });
     } else {
       server_->add_readiness_check("database:" + database.name, [] { return std::string(); });
     }
+  }
+  assemble_cluster();
+}
+
+// The parts that connect this node to others: replica sync and the mesh.
+void Node::assemble_cluster() {
+  if (config_.sync) {
+    sync_ = std::make_unique<mesh::ReplicaSync>(*app_, *config_.sync);
+    server_->add_readiness_check("sync", [sync = sync_.get()] { return sync->readiness(); });
+    spdlog::info("sync redis={} stream={}", log_value(config_.sync->redis), config_.sync->stream);
+  }
+  if (config_.mesh) {
+    mesh::MeshOptions options = *config_.mesh;
+    options.bind_host = config_.host;
+    // A fixed port gives the node a stable id (<name>-<host:port>) across restarts.
+    if (options.advertise.empty() && config_.port != 0 && config_.host != "0.0.0.0" && config_.host != "::") {
+      options.advertise = config_.host + ":" + std::to_string(config_.port);
+    }
+    mesh_ = std::make_unique<mesh::Mesh>(*app_, *server_, std::move(options));
+    server_->add_readiness_check("mesh", [mesh = mesh_.get()] { return mesh->readiness(); });
+  }
+  // After the mesh, so that /_mesh is matched before any proxy route; the gateway adds its own
+  // readiness check.
+  if (auto options = gateway_options(config_.resolved)) {
+    const std::size_t routes = options->routes.size();
+    gateway_ = std::make_unique<gateway::Gateway>(*app_, *server_, std::move(*options), config_.authentication);
+    spdlog::info("gateway routes={}", routes);
   }
 }
 
 Node::~Node() = default;
 
 std::uint16_t Node::start() {
+  // Sync listens to the App's events: it starts before any call can run.
+  if (sync_) sync_->start();
   const std::uint16_t port = server_->start();
   spdlog::info("listening name={} host={} port={} services={} databases={}", log_value(config_.name),
                config_.host, port, config_.services.size(), config_.databases.size());
+  // The mesh announces the bound port, so it starts once the server listens.
+  if (mesh_) mesh_->start();
+  if (gateway_) gateway_->start();
   return port;
 }
 
 void Node::stop() {
   spdlog::info("stopping grace={}ms", config_.limits.shutdown_timeout.count());
+  // Goodbye first: peers stop routing here before the server drains its in-flight calls.
+  if (mesh_) mesh_->stop();
+  if (gateway_) gateway_->stop();
   server_->stop();
+  if (sync_) sync_->stop();
   spdlog::info("stopped");
 }
 

@@ -106,6 +106,7 @@ void WebSocketLink::close(std::string_view reason) {
   std::lock_guard lock(mutex_);
   if (!accepting_) return;
   accepting_ = false;
+  requested_close_ = std::string(reason);
   open_.store(false, std::memory_order_release);
   asio::post(executor_,
              [self = std::static_pointer_cast<WebSocketLink>(shared_from_this()),
@@ -252,6 +253,14 @@ Task<void> WebSocketLink::writer() {
     batch.clear();
     std::lock_guard lock(mutex_);
     queued_bytes_ -= std::min(written, queued_bytes_);
+  }
+  if (!graceful_ && !aborted_) {
+    std::optional<std::string> requested;
+    {
+      std::lock_guard lock(mutex_);
+      requested = requested_close_;
+    }
+    if (requested) begin_graceful_close(std::move(*requested));
   }
   if (graceful_ && !aborted_) {
     // The reader sees the peer's answering close frame and ends the link; the watchdog bounds

@@ -112,6 +112,9 @@ class WebSocketLink final : public Link {
   // Shared with send() and close() on other threads.
   std::mutex mutex_;
   bool accepting_ = false;
+  // close() was called with this reason; the writer may see !accepting_ before the posted
+  // begin_graceful_close runs, and must still end with a close frame.
+  std::optional<std::string> requested_close_;
   bool writer_waiting_ = false;
   std::vector<std::string> pending_;
   std::size_t queued_bytes_ = 0;

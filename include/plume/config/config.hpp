@@ -10,6 +10,8 @@
 #include <plume/auth/authentication.hpp>
 #include <plume/core/json.hpp>
 #include <plume/core/params.hpp>
+#include <plume/mesh/mesh.hpp>
+#include <plume/mesh/sync.hpp>
 #include <plume/store/store.hpp>
 
 #include <chrono>
@@ -91,6 +93,19 @@ struct RealtimeConfig {
   std::size_t max_payload = 1'000'000;
 };
 
+// `queues.<name>`: workers that take jobs from the Redis list <name>.queue and call a service.
+struct QueueConfig {
+  std::string name;
+  std::string redis;
+  std::string service;
+  std::string method = "create";
+  std::size_t concurrency = 1;
+  std::size_t max_attempts = 5;
+  std::chrono::milliseconds backoff{1'000};
+  std::chrono::milliseconds backoff_max{60'000};
+  std::size_t done_length = 1'000;
+};
+
 struct Config {
   std::string name = "plume";
   std::string host = "127.0.0.1";
@@ -113,8 +128,10 @@ struct Config {
   RealtimeConfig realtime;
   bool cors_enabled = true;
   std::vector<std::string> cors_origins = {"*"};
-  // Sections that are validated but not acted on by this build (mesh, sync, ...).
-  std::vector<std::string> inactive_sections;
+  // The mesh (services across nodes), replica sync and job queues; absent when not configured.
+  std::optional<mesh::MeshOptions> mesh;
+  std::optional<mesh::SyncOptions> sync;
+  std::vector<QueueConfig> queues;
 
   // The merged configuration after substitution and overrides, as the files spell it.
   Json resolved;

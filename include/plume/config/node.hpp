@@ -1,10 +1,14 @@
 // Node is one running Plume node assembled from its Config: the App with its worker pool, a
-// store per configured service (memory or SQLite; each SQLite file opened once and shared),
-// and the HTTP Server with its limits, CORS, static files and a readiness check per database.
+// store per configured service (each database opened once and shared), the HTTP Server with its
+// limits, CORS, static files and readiness checks, and, when configured, the mesh, replica sync
+// and job queue workers.
 #pragma once
 
 #include <plume/config/config.hpp>
 #include <plume/core/app.hpp>
+#include <plume/gateway/gateway.hpp>
+#include <plume/mesh/mesh.hpp>
+#include <plume/mesh/sync.hpp>
 #include <plume/transport/server.hpp>
 
 #include <cstdint>
@@ -38,14 +42,22 @@ class Node {
 
   App& app() noexcept { return *app_; }
   transport::Server& server() noexcept { return *server_; }
+  // The mesh and replica sync, when configured (else null).
+  mesh::Mesh* mesh() noexcept { return mesh_.get(); }
+  mesh::ReplicaSync* sync() noexcept { return sync_.get(); }
+  gateway::Gateway* gateway() noexcept { return gateway_.get(); }
   const Config& config() const noexcept { return config_; }
 
  private:
+  void assemble_cluster();
   struct Stores;
   Config config_;
   std::unique_ptr<App> app_;
   std::unique_ptr<Stores> stores_;
   std::unique_ptr<transport::Server> server_;
+  std::unique_ptr<mesh::ReplicaSync> sync_;
+  std::unique_ptr<mesh::Mesh> mesh_;
+  std::unique_ptr<gateway::Gateway> gateway_;
 };
 
 }  // namespace plume::config

@@ -37,10 +37,12 @@ struct MeshOptions {
   std::string secret;  // the cluster secret: announcements and link handshakes prove it
   // "udp", "static" or "redis://host:port[/db]".
   std::string discovery = "udp";
-  std::vector<std::string> peers;  // ws://host:port, for static discovery
+  std::vector<std::string> peers;            // ws://host:port, for static discovery
   std::vector<std::string> publish = {"*"};  // globs of local service paths offered to the mesh
   std::vector<std::string> consume = {"*"};  // globs of remote service paths proxied here
-  // This node's id in the mesh; empty = "<name>-<advertised host:port>".
+  // This node's id in the mesh; empty = "<name>-<advertise>" when advertise is set, else
+  // "<name>-<first 8 hex digits of the instance id>" (the id is stated by /_mesh before the
+  // server has bound its port).
   std::string node_id;
   std::string name = "plume";  // the node's configured name
   // host:port other nodes dial; empty = bind_host and the server's port.
@@ -70,6 +72,7 @@ struct MeshOptions {
   std::size_t max_pending = 10'000;
   std::size_t retries = 2;
   Balance balance = Balance::RoundRobin;
+  // A path served locally never gets a proxy, so local always wins; false is not supported yet.
   bool prefer_local = true;
   BreakerOptions breaker;
 
@@ -80,8 +83,9 @@ struct MeshOptions {
 
 class Mesh {
  public:
-  // Registers /_mesh on the server and the mesh/nodes service on the app; call before
-  // server.start().
+  // Registers /_mesh on the server, the mesh/nodes service and an event listener on the app;
+  // call before server.start(). Throws std::invalid_argument
+  // when options.secret is empty.
   Mesh(App& app, transport::Server& server, MeshOptions options);
   ~Mesh();
   Mesh(const Mesh&) = delete;
@@ -92,7 +96,9 @@ class Mesh {
   // Says goodbye, closes links (calls in flight fail with Unavailable), stops discovery.
   void stop();
 
-  // Empty when ready for /readyz (discovery running), else why not.
+  // Empty when ready for /readyz, else why not: discovery runs, one announce interval has
+  // passed since start (live peers are heard in it) and every peer this node dials was tried
+  // once, so that a fresh node does not answer 404 for remote services it is about to proxy.
   std::string readiness() const;
   // What mesh/nodes returns: one object per known node.
   Json nodes() const;
