@@ -209,7 +209,6 @@ mesh::MeshOptions mesh_options(const Json& value, const Config& config) {
   if (const Json* v = member(value, "balance")) {
     options.balance = v->get_string() == "least-pending" ? mesh::Balance::LeastPending : mesh::Balance::RoundRobin;
   }
-  if (const Json* v = member(value, "preferLocal")) options.prefer_local = v->get_bool();
   if (const Json* breaker = member(value, "breaker")) {
     auto& out = options.breaker;
     if (const Json* v = member(*breaker, "enabled")) out.enabled = v->get_bool();

@@ -284,7 +284,6 @@ Rule mesh() {
       {"maxPending", integer(1)},
       {"retries", integer(0, 10)},
       {"balance", one_of({"round-robin", "least-pending"})},
-      {"preferLocal", boolean()},
       {"breaker", object({{"enabled", boolean()},
                           {"threshold", Rule{"a number between 0 and 1",
                                              [](const Json& v) {
@@ -307,7 +306,7 @@ Rule queue() {
   return object({{"redis", redis_url()},
                  {"service", text()},
                  {"method", identifier()},
-                 {"concurrency", integer(1, 1024)},
+                 {"concurrency", integer(0, 1024)},
                  {"maxAttempts", integer(1)},
                  {"backoff", duration()},
                  {"backoffMax", duration()},

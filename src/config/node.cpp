@@ -5,6 +5,7 @@
 #include <plume/config/logging.hpp>
 #include <plume/config/node.hpp>
 #include <plume/core/channels.hpp>
+#include <plume/core/error.hpp>
 #include <plume/store/store.hpp>
 
 #include <spdlog/fmt/ranges.h>
@@ -280,6 +281,28 @@ void Node::assemble_cluster() {
     mesh_ = std::make_unique<mesh::Mesh>(*app_, *server_, std::move(options));
     server_->add_readiness_check("mesh", [mesh = mesh_.get()] { return mesh->readiness(); });
   }
+  for (const QueueConfig& queue : config_.queues) {
+    queue::QueueOptions options;
+    options.name = queue.name;
+    options.redis = queue.redis;
+    options.service = queue.service;
+    options.method = queue.method;
+    options.concurrency = queue.concurrency;
+    options.max_attempts = static_cast<int>(queue.max_attempts);
+    options.backoff = queue.backoff;
+    options.backoff_max = queue.backoff_max;
+    options.done_length = queue.done_length;
+    try {
+      queues_.push_back(std::make_unique<queue::Queue>(*app_, std::move(options)));
+    } catch (const Error& error) {
+      const std::string key = "queues." + queue.name;
+      throw ConfigError(key, config_.origin(key), error.message());
+    }
+    server_->add_readiness_check("queue:" + queue.name,
+                                 [q = queues_.back().get()] { return q->readiness(); });
+    spdlog::info("queue name={} redis={} service={} method={} concurrency={}", queue.name,
+                 log_value(queue.redis), queue.service, queue.method, queue.concurrency);
+  }
   // After the mesh, so that /_mesh is matched before any proxy route; the gateway adds its own
   // readiness check.
   if (auto options = gateway_options(config_.resolved)) {
@@ -300,12 +323,15 @@ std::uint16_t Node::start() {
   // The mesh announces the bound port, so it starts once the server listens.
   if (mesh_) mesh_->start();
   if (gateway_) gateway_->start();
+  for (auto& queue : queues_) queue->start();
   return port;
 }
 
 void Node::stop() {
   spdlog::info("stopping grace={}ms", config_.limits.shutdown_timeout.count());
-  // Goodbye first: peers stop routing here before the server drains its in-flight calls.
+  // Workers first (their jobs may still call through the mesh), then goodbye to the mesh so that
+  // peers stop routing here before the server drains its in-flight calls.
+  for (auto& queue : queues_) queue->stop();
   if (mesh_) mesh_->stop();
   if (gateway_) gateway_->stop();
   server_->stop();

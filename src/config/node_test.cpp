@@ -35,16 +35,47 @@ TEST(NodeAssembly, ServicesAreRegisteredWithTheirMethodsAndSchema) {
   EXPECT_TRUE(node.app().settings().at("services").is_object());
 }
 
-TEST(NodeAssembly, PostgresDatabaseFailsNamingTheKeyAndFile) {
+TEST(NodeAssembly, PostgresDatabaseStartsWhileTheDatabaseIsUnreachable) {
   TempDir dir;
-  const auto file = dir.write("node.yaml", "name: x\ndatabases:\n  main: postgres://u:pw@db:5432/app\n");
+  const auto file = dir.write("node.yaml", "name: x\ndatabases:\n  main: postgres://u:pw@127.0.0.1:1/app\n"
+                                           "services:\n  items: { database: main }\n");
+  Node node(load_config(file, environment({})));
+  EXPECT_NE(node.app().find_service("items"), nullptr);
+}
+
+TEST(NodeAssembly, UnparsablePostgresUrlFailsNamingTheKeyAndFile) {
+  TempDir dir;
+  const auto file = dir.write("node.yaml", "name: x\ndatabases:\n  main: postgres://u:pw@db:5432/app?sslmode\n");
   try {
     Node node(load_config(file, environment({})));
     FAIL() << "expected a ConfigError";
   } catch (const ConfigError& error) {
     EXPECT_EQ(error.key(), "databases.main");
     EXPECT_EQ(error.origin(), file.string() + ":3");
-    EXPECT_EQ(error.problem(), "PostgreSQL is not available in this build");
+    EXPECT_NE(error.problem().find("invalid PostgreSQL URL"), std::string::npos) << error.problem();
+  }
+}
+
+TEST(NodeAssembly, MeshWithoutASecretRefusesToStart) {
+  TempDir dir;
+  const auto file = dir.write("node.yaml", "name: x\nmesh: { discovery: udp }\n");
+  try {
+    Node node(load_config(file, environment({})));
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(error.key(), "mesh.secret");
+    EXPECT_NE(error.problem().find("cluster secret"), std::string::npos) << error.problem();
+  }
+}
+
+TEST(NodeAssembly, StaticDiscoveryWithoutPeersRefusesToStart) {
+  TempDir dir;
+  const auto file = dir.write("node.yaml", "name: x\nmesh: { secret: s, discovery: static }\n");
+  try {
+    Node node(load_config(file, environment({})));
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(error.key(), "mesh.peers");
   }
 }
 

@@ -44,6 +44,9 @@ struct AddressBlock {
 AddressBlock parse_address_block(std::string_view text);
 
 struct Gateway::State {
+  // Health checks and Redis clients run here, off the server's I/O threads. Declared first so
+  // that it is destroyed last: the routes' Redis stores and health checks close on it.
+  boost::asio::io_context ioc{1};
   GatewayOptions options;
   std::vector<CompiledRoute> routes;
   std::optional<auth::JwtOptions> jwt;
@@ -51,8 +54,6 @@ struct Gateway::State {
   std::vector<AddressBlock> trusted_proxies;
   std::atomic<bool> started{false};
   std::atomic<bool> stopped{false};
-  // Health checks and Redis clients run here, off the server's I/O threads.
-  boost::asio::io_context ioc{1};
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
   std::thread thread;
   std::vector<std::function<std::string()>> readiness_checks;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "store/store_test_support.hpp"
+#include "testing/postgres_server.hpp"
 
 #include <plume/core/app.hpp>
 #include <plume/core/error.hpp>
@@ -62,6 +63,18 @@ class SqliteBackend {
   std::shared_ptr<SqliteDatabase> database_ = open_sqlite(":memory:", workers_);
 };
 
+// A database of its own per test, on one PostgreSQL 15 server per test process.
+class PostgresBackend {
+ public:
+  std::unique_ptr<Service> make(StoreOptions options, const std::string& table) {
+    return make_postgres_service(database_, table, std::move(options));
+  }
+
+ private:
+  std::shared_ptr<PostgresDatabase> database_ =
+      open_postgres(plume::testing::PostgresServer::shared().create_database());
+};
+
 template <class Backend>
 class StoreFixture : public ::testing::Test {
  protected:
@@ -90,11 +103,12 @@ class StoreFixture : public ::testing::Test {
   std::vector<std::unique_ptr<Service>> services_;
 };
 
-using Backends = ::testing::Types<MemoryBackend, SqliteBackend>;
+using Backends = ::testing::Types<MemoryBackend, SqliteBackend, PostgresBackend>;
 class BackendNames {
  public:
   template <class T>
   static std::string GetName(int) {
+    if (std::is_same_v<T, PostgresBackend>) return "Postgres";
     return std::is_same_v<T, MemoryBackend> ? "Memory" : "Sqlite";
   }
 };

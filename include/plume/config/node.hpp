@@ -9,10 +9,12 @@
 #include <plume/gateway/gateway.hpp>
 #include <plume/mesh/mesh.hpp>
 #include <plume/mesh/sync.hpp>
+#include <plume/queue/queue.hpp>
 #include <plume/transport/server.hpp>
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 namespace plume::config {
 
@@ -58,6 +60,7 @@ class Node {
   std::unique_ptr<mesh::ReplicaSync> sync_;
   std::unique_ptr<mesh::Mesh> mesh_;
   std::unique_ptr<gateway::Gateway> gateway_;
+  std::vector<std::unique_ptr<queue::Queue>> queues_;
 };
 
 }  // namespace plume::config

@@ -71,9 +71,8 @@ struct MeshOptions {
   std::chrono::milliseconds call_timeout{10'000};
   std::size_t max_pending = 10'000;
   std::size_t retries = 2;
+  // Among remote nodes. A path this node serves itself never gets a proxy: local always wins.
   Balance balance = Balance::RoundRobin;
-  // A path served locally never gets a proxy, so local always wins; false is not supported yet.
-  bool prefer_local = true;
   BreakerOptions breaker;
 
   // Gateway mode: "jwt" makes proxies authenticate external calls at the edge (the node's

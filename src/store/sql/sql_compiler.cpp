@@ -30,13 +30,23 @@ std::string SqlCompiler::bind(Json value, std::vector<Json>& values) const {
   return dialect_.placeholder(values.size());
 }
 
-std::string SqlCompiler::field_expression(const std::string& field, std::vector<Json>& values) const {
+std::string SqlCompiler::field_expression(const std::string& field, std::vector<Json>& values,
+                                          bool as_text) const {
   if (!is_valid_identifier(field)) throw bad_request("Invalid query field '" + field + "'");
   if (!layout_.in_extra(field)) return quote_identifier(field);
   // Fields without a column (only possible without a schema, or typed `any`) are read from the
   // JSON column; the path is a bound value like any other.
   std::string path = bind(Json(dialect_.json_path(field)), values);
-  return dialect_.json_field(quote_identifier(TableLayout::kExtraColumn), path);
+  const std::string extra = quote_identifier(TableLayout::kExtraColumn);
+  return as_text ? dialect_.json_text_field(extra, path) : dialect_.json_field(extra, path);
+}
+
+std::string SqlCompiler::operand(const std::string& field, const Json& value,
+                                 std::vector<Json>& values) const {
+  if (dialect_.compares_json_values() && layout_.in_extra(field)) {
+    return dialect_.json_operand(bind(Json(to_json_text(value)), values));
+  }
+  return bind(value, values);
 }
 
 namespace {
@@ -80,21 +90,23 @@ const char* comparison_operator(QueryOp op) {
 // callers truncate `values` back to where the part began.
 std::string SqlCompiler::compare(const Condition& node, std::vector<Json>& values) const {
   if (node.op == QueryOp::In || node.op == QueryOp::Nin) return membership(node, values);
+  if (node.op == QueryOp::Like || node.op == QueryOp::ILike) {
+    std::string text = field_expression(node.field, values, true);
+    if (node.op == QueryOp::Like) return dialect_.like(text, bind(node.value, values));
+    return dialect_.ilike(text, bind(node.value, values));
+  }
   std::string expression = field_expression(node.field, values);
   switch (node.op) {
     case QueryOp::Eq:
       if (node.value.is_null()) return expression + " IS NULL";
-      return expression + " = " + bind(node.value, values);
+      return expression + " = " + operand(node.field, node.value, values);
     case QueryOp::Ne:
       // NULL-safe: records without the field are "not equal", as in the memory store.
       if (node.value.is_null()) return expression + " IS NOT NULL";
-      return expression + " " + std::string(dialect_.null_safe_not_equal()) + " " + bind(node.value, values);
-    case QueryOp::Like:
-      return dialect_.like(expression, bind(node.value, values));
-    case QueryOp::ILike:
-      return dialect_.ilike(expression, bind(node.value, values));
+      return expression + " " + std::string(dialect_.null_safe_not_equal()) + " " +
+             operand(node.field, node.value, values);
     default:
-      return expression + comparison_operator(node.op) + bind(node.value, values);
+      return expression + comparison_operator(node.op) + operand(node.field, node.value, values);
   }
 }
 
@@ -108,7 +120,7 @@ std::string SqlCompiler::membership(const Condition& node, std::vector<Json>& va
     std::string list;
     for (const Json& item : listed) {
       if (!list.empty()) list += ", ";
-      list += bind(item, values);
+      list += operand(node.field, item, values);
     }
     return list;
   };
@@ -232,6 +244,34 @@ Statement SqlCompiler::replace(const Json& id, const JsonObject& record, const C
   return statement;
 }
 
+Statement SqlCompiler::merge(const JsonObject& changes, const Condition& where) const {
+  Statement statement;
+  std::string assignments;
+  auto assign = [&](std::string_view column, std::string value) {
+    if (!assignments.empty()) assignments += ", ";
+    assignments += quote_identifier(column) + " = " + value;
+  };
+  JsonObject extra;
+  for (const Column& column : layout_.columns()) {
+    const Json* value = changes.if_contains(column.name);
+    if (!value) continue;
+    // Objects and arrays are bound as JSON text, as encode() writes them.
+    assign(column.name, bind(*value, statement.values));
+  }
+  for (const auto& [field, value] : changes) {
+    if (layout_.in_extra(field)) extra[field] = value;
+  }
+  const std::string extra_column = quote_identifier(TableLayout::kExtraColumn);
+  if (!extra.empty()) {
+    std::string placeholder = bind(Json(to_json_text(Json(std::move(extra)))), statement.values);
+    assign(TableLayout::kExtraColumn, dialect_.json_merge(extra_column, placeholder));
+  }
+  if (assignments.empty()) assign(layout_.id_field(), quote_identifier(layout_.id_field()));
+  statement.sql = "UPDATE " + quoted_table() + " SET " + assignments + where_clause(where, statement.values) +
+                  " RETURNING *";
+  return statement;
+}
+
 Statement SqlCompiler::remove(const Condition& where) const {
   Statement statement;
   statement.sql = "DELETE FROM " + quoted_table() + where_clause(where, statement.values) + " RETURNING *";
@@ -269,7 +309,7 @@ Statement SqlCompiler::move_into_column(const Column& column) const {
   Statement statement;
   const std::string extra = quote_identifier(TableLayout::kExtraColumn);
   const std::string path = dialect_.json_path(column.name);
-  std::string read = dialect_.json_field(extra, bind(Json(path), statement.values));
+  std::string read = dialect_.json_field_as(extra, bind(Json(path), statement.values), column.type);
   std::string without = dialect_.json_without(extra, bind(Json(path), statement.values));
   std::string present = dialect_.json_field(extra, bind(Json(path), statement.values));
   statement.sql = "UPDATE " + quoted_table() + " SET " + quote_identifier(column.name) + " = " + read + ", " +

@@ -35,6 +35,10 @@ class SqlCompiler {
   Statement insert(const JsonObject& record) const;
   // UPDATE ... SET every column ... WHERE id = ? AND where RETURNING *: a full replacement.
   Statement replace(const Json& id, const JsonObject& record, const Condition& where) const;
+  // UPDATE ... SET the changed columns, the JSON column merged with the changed fields outside
+  // the columns, WHERE where RETURNING *: a patch of every match in one statement (PostgreSQL;
+  // see SqlDialect::json_merge).
+  Statement merge(const JsonObject& changes, const Condition& where) const;
   // DELETE ... WHERE where RETURNING *.
   Statement remove(const Condition& where) const;
 
@@ -53,7 +57,11 @@ class SqlCompiler {
 
  private:
   std::string bind(Json value, std::vector<Json>& values) const;
-  std::string field_expression(const std::string& field, std::vector<Json>& values) const;
+  // A field's expression; `as_text` reads a field of the JSON column as text (for LIKE).
+  std::string field_expression(const std::string& field, std::vector<Json>& values,
+                               bool as_text = false) const;
+  // The bound value compared with `field`: as JSON where the dialect compares JSON values.
+  std::string operand(const std::string& field, const Json& value, std::vector<Json>& values) const;
   std::string compare(const Condition& node, std::vector<Json>& values) const;
   std::string membership(const Condition& node, std::vector<Json>& values) const;
   std::string where_clause(const Condition& where, std::vector<Json>& values) const;

@@ -229,6 +229,30 @@ TEST_F(SqlCompilerTest, PostgresNumbersPlaceholdersAndUsesItsOperators) {
   EXPECT_EQ(statement.values, values(R"(["a%", 3, 4])"));
 }
 
+TEST_F(SqlCompilerTest, PostgresComparesJsonFieldsAsJsonbAndLikesThemAsText) {
+  Schema empty;
+  TableLayout notes("notes", "id", IdType::Integer, empty);
+  SqlCompiler postgres(SqlDialect::postgres(), notes);
+  QueryOptions options;
+  options.operators = {"$like"};
+  Query query = parse_query(j(R"({"rank": {"$gt": 9}, "label": {"$like": "r%"}})"), options);
+  Statement statement = postgres.select(query.where, {}, std::nullopt, 0);
+  EXPECT_EQ(statement.sql,
+            R"(SELECT * FROM "notes" WHERE (nullif("_extra" -> $1::text, 'null'::jsonb) > $2::jsonb) AND )"
+            R"((("_extra" ->> $3::text) LIKE $4) ORDER BY "id" ASC NULLS FIRST)");
+  EXPECT_EQ(statement.values, values(R"(["rank", "9", "label", "r%"])"));
+}
+
+TEST_F(SqlCompilerTest, PostgresMergePatchesColumnsAndTheJsonColumnInOneUpdate) {
+  SqlCompiler postgres(SqlDialect::postgres(), layout_);
+  Query query = parse(R"({"age": 3})");
+  Statement statement = postgres.merge(j(R"({"name": "N", "nick": "n"})").as_object(), query.where);
+  EXPECT_EQ(statement.sql,
+            R"(UPDATE "people" SET "name" = $1, "_extra" = coalesce("_extra", '{}'::jsonb) || )"
+            R"($2::jsonb WHERE "age" = $3 RETURNING *)");
+  EXPECT_EQ(statement.values, values(R"(["N", "{\"nick\":\"n\"}", 3])"));
+}
+
 TEST_F(SqlCompilerTest, DroppedBranchesBindNothing) {
   // The $nin [] branch is always true, so the whole $or is: neither it nor its sibling binds.
   Statement statement = select(R"({"$or": [{"name": "A"}, {"age": {"$nin": []}}], "score": 1})");

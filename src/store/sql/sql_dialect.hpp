@@ -34,7 +34,21 @@ class SqlDialect {
   std::string ilike(std::string_view expression, std::string_view placeholder) const;
 
   // A field kept in the JSON column: the expression reading it, the path bound as `placeholder`.
+  // PostgreSQL reads it as jsonb (JSON null as SQL NULL), so that numbers compare as numbers
+  // and strings as strings, as SQLite's json_extract does by returning SQL values.
   std::string json_field(std::string_view json_column, std::string_view placeholder) const;
+  // The same field read as text, for $like/$ilike.
+  std::string json_text_field(std::string_view json_column, std::string_view placeholder) const;
+  // True when values compared with json_field must be bound as JSON text and written as
+  // json_operand(placeholder) (PostgreSQL: "$n::jsonb"); SQLite compares plain values.
+  bool compares_json_values() const noexcept { return kind_ == Kind::Postgres; }
+  std::string json_operand(std::string_view placeholder) const;
+  // The JSON column with the members of the object bound as `placeholder` set (PostgreSQL's
+  // jsonb ||). SQLite's json_patch removes members set to null (RFC 7396), so the SQLite store
+  // merges records in C++ instead.
+  std::string json_merge(std::string_view json_column, std::string_view placeholder) const;
+  // A field moved out of the JSON column into a column of `type`, converted to that type.
+  std::string json_field_as(std::string_view json_column, std::string_view placeholder, FieldType type) const;
   // `json_column` without the member bound as `placeholder` (a json_path).
   std::string json_without(std::string_view json_column, std::string_view placeholder) const;
   // The bound value that selects `field` in json_field.

@@ -1,9 +1,13 @@
 // Starts a `plume serve` process on a free loopback port with a configuration written to a
 // temporary directory, waits until GET /healthz answers, and stops it (and removes the
 // directory) afterwards. The binary comes from PLUME_BINARY (CTest sets it), else build/plume.
+//
+// PLUME_COMPAT_DATABASE=postgres://user@host:port/db switches every SQLite database of the
+// configuration to a new PostgreSQL database made for that server on the given one (with psql:
+// PLUME_COMPAT_PSQL, else psql on the PATH) and dropped when it stops; run-postgres.sh does it.
 'use strict';
 
-const { spawn } = require('node:child_process');
+const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
@@ -38,6 +42,23 @@ function freePort() {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+let databaseCounter = 0;
+
+function psql(url, sql) {
+  execFileSync(process.env.PLUME_COMPAT_PSQL || 'psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', sql], {
+    stdio: ['ignore', 'ignore', 'pipe']
+  });
+}
+
+// A new PostgreSQL database on the server PLUME_COMPAT_DATABASE names, and its URL.
+function createPostgresDatabase(base) {
+  const name = `compat_${process.pid}_${++databaseCounter}`;
+  psql(base, `CREATE DATABASE ${name}`);
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return { name, url: url.toString(), drop: () => psql(base, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
 // config: a function (dir) => YAML text for default.yaml, or => {fileName: text} for several
 // files (an overlay selected with PLUME_ENV), so the configuration can place files (SQLite
 // databases) in the temporary directory. options.env: extra environment variables for the
@@ -47,8 +68,10 @@ async function startPlume(config, options = {}) {
   const binary = plumeBinary();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plume-compat-'));
   const files = config(dir);
+  const postgresBase = process.env.PLUME_COMPAT_DATABASE;
+  const database = postgresBase ? createPostgresDatabase(postgresBase) : null;
   for (const [name, text] of Object.entries(typeof files === 'string' ? { 'default.yaml': files } : files)) {
-    fs.writeFileSync(path.join(dir, name), text);
+    fs.writeFileSync(path.join(dir, name), database ? text.replace(/sqlite:\/\/\S+/g, database.url) : text);
   }
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -73,6 +96,7 @@ async function startPlume(config, options = {}) {
       clearTimeout(timer);
     }
     fs.rmSync(dir, { recursive: true, force: true });
+    if (database) database.drop();
   };
 
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
@@ -82,7 +106,8 @@ async function startPlume(config, options = {}) {
       throw new Error(`plume exited during startup (${JSON.stringify(exitStatus)}):\n${output}`);
     }
     try {
-      const reply = await fetch(`${url}/healthz`);
+      // A PostgreSQL-backed node is ready once its first connection succeeds.
+      const reply = await fetch(`${url}/${database ? 'readyz' : 'healthz'}`);
       if (reply.ok) break;
     } catch {
       // not listening yet
