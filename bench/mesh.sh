@@ -89,14 +89,13 @@ for run in $FD_RUNS; do
   udp_port=$((20000 + RANDOM % 20000))
   tuned=0
   [ "$run" = tuned ] && tuned=1
-  (cd bench && TUNED=$tuned UDP_PORT=$udp_port node mesh/fd-bench.mjs server >"$work/fd-$run-server.log" 2>&1) &
+  # exec: $! must be node itself, which run_pair kills.
+  (cd bench && TUNED=$tuned UDP_PORT=$udp_port exec node mesh/fd-bench.mjs server >"$work/fd-$run-server.log" 2>&1) &
   server=$!
   pids+=("$server")
   sleep 2
   run_pair "fd-$run" "$server" env TUNED=$tuned UDP_PORT=$udp_port N="$N" CONC="$CONC" \
     node bench/mesh/fd-bench.mjs client
-  # The node process runs in a subshell: stop whatever is left of it.
-  pkill -9 -f "mesh/fd-bench.mjs server" 2>/dev/null || true
 done
 
 mkdir -p "$BUILD_DIR/bench"

@@ -32,8 +32,8 @@ if (role === 'server') {
   const t0 = performance.now()
   let killedAt = 0
   process.stdin.on('data', (line) => { killedAt = Number(String(line).trim()) })
-  app.on('service-removed', (d) => {
-    if (d.path !== 'items') return
+  // Any removal: the server offers only `items` (the descriptor's path is not always set here).
+  app.on('service-removed', () => {
     result('detection', { ms: killedAt ? Date.now() - killedAt : null })
     process.exit(0)
   })

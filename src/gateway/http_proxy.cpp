@@ -255,7 +255,8 @@ Task<bool> proxy_http(Exchange& exchange) {
   auto executor = co_await asio::this_coro::executor;
   auto& context = client.socket.get_executor().context();
   Watchdog watchdog(executor);
-  auto chunk = std::make_unique<std::array<char, kChunk>>();
+  // Not value-initialised: zeroing 64 KiB per request was 5% of the proxy's time.
+  auto chunk = std::make_unique_for_overwrite<std::array<char, kChunk>>();
   std::vector<int> tried;
   int retries_left = route.retries;
   std::string last_error = "no healthy target";
