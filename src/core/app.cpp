@@ -88,24 +88,26 @@ ServiceEntry& App::use(std::string_view path, std::unique_ptr<Service> service, 
   if (service == nullptr) {
     throw general_error("Service '" + clean + "' is null");
   }
-  std::lock_guard lock(registry_mutex_);
-  if (find_service(clean) != nullptr) {
-    throw general_error("A service is already registered at '" + clean + "'");
-  }
   service->app_ = this;
   service->path_ = clean;
   auto entry = std::make_shared<ServiceEntry>(*this, clean, std::move(service), std::move(options));
   if (prepare) prepare(*entry);
-  auto before = services_.load();
-  auto next = std::make_shared<ServiceList>(*before);
-  next->push_back(entry);
-  services_.store(std::move(next));
+  {
+    std::lock_guard lock(registry_mutex_);
+    if (find_service(clean) != nullptr) {
+      throw general_error("A service is already registered at '" + clean + "'");
+    }
+    auto next = std::make_shared<ServiceList>(*services_.load());
+    next->push_back(entry);
+    services_.store(std::move(next));
+  }
   // Feathers runs setup(app, path) once the service is registered (stores find their own entry
-  // there); a failing setup leaves the registry as it was.
+  // there), outside the lock so that a setup may register services of its own; a failing setup
+  // removes the service again.
   try {
     entry->service().setup(*this, entry->path());
   } catch (...) {
-    services_.store(std::move(before));
+    unuse(clean);
     throw;
   }
   return *entry;

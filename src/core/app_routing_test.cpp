@@ -8,6 +8,14 @@ namespace {
 
 class Nothing final : public Service {};
 
+// A service whose setup registers a companion service, as plugins do.
+class WithCompanion final : public Service {
+ public:
+  void setup(App& app, std::string_view path) override {
+    app.use(std::string(path) + "/companion", std::make_unique<Nothing>());
+  }
+};
+
 struct Fixture {
   Fixture() {
     for (const char* path : {"messages", "api/messages", "queues/thumbnails", "users",
@@ -132,6 +140,13 @@ TEST(AppRouting, ResolvedServiceOutlivesItsRemoval) {
   // A call that resolved the service before it went keeps a usable entry.
   EXPECT_EQ(match->entry->path(), "messages");
   EXPECT_EQ(match->entry->service().path(), "messages");
+}
+
+TEST(AppRouting, SetupMayRegisterOtherServices) {
+  Fixture f;
+  f.app.use("plugin", std::make_unique<WithCompanion>());
+  EXPECT_NE(f.app.find_service("plugin"), nullptr);
+  EXPECT_NE(f.app.find_service("plugin/companion"), nullptr);
 }
 
 TEST(AppRouting, PrepareRunsBeforeTheServiceIsVisible) {
