@@ -34,7 +34,8 @@ void result(const std::string& what, plume::JsonObject values) {
 
 double percentile(std::vector<double> values, double p) {
   std::sort(values.begin(), values.end());
-  return values[std::min(values.size() - 1, static_cast<std::size_t>(p * static_cast<double>(values.size())))];
+  return values[std::min(values.size() - 1,
+                         static_cast<std::size_t>(p * static_cast<double>(values.size())))];
 }
 
 double since_ms(Clock::time_point start) {
@@ -42,7 +43,8 @@ double since_ms(Clock::time_point start) {
 }
 
 std::int64_t epoch_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -57,8 +59,8 @@ plume::Task<std::vector<plume::Id>> ids_of(plume::App& app, std::string path) {
 }
 
 // Sequential gets: per-call latencies in ms.
-plume::Task<std::vector<double>> sequential(plume::App& app, std::string path, const std::vector<plume::Id>& ids,
-                                            int n) {
+plume::Task<std::vector<double>> sequential(plume::App& app, std::string path,
+                                            const std::vector<plume::Id>& ids, int n) {
   std::vector<double> latencies;
   latencies.reserve(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) {
@@ -112,12 +114,18 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const std::string value = argv[i + 1];
-    if (flag == "--secret") options.secret = value;
-    else if (flag == "--discovery") options.discovery = value;
-    else if (flag == "--multicast-port") options.multicast_port = static_cast<std::uint16_t>(std::stoi(value));
-    else if (flag == "--peer") options.discovery = "static", options.peers.push_back(value);
-    else if (flag == "--n") n = std::stoi(value);
-    else if (flag == "--concurrency") concurrency = std::stoi(value);
+    if (flag == "--secret")
+      options.secret = value;
+    else if (flag == "--discovery")
+      options.discovery = value;
+    else if (flag == "--multicast-port")
+      options.multicast_port = static_cast<std::uint16_t>(std::stoi(value));
+    else if (flag == "--peer")
+      options.discovery = "static", options.peers.push_back(value);
+    else if (flag == "--n")
+      n = std::stoi(value);
+    else if (flag == "--concurrency")
+      concurrency = std::stoi(value);
   }
   options.multicast_interface = "127.0.0.1";
 
@@ -148,7 +156,8 @@ int main(int argc, char** argv) {
   const std::string payload(100, 'x');
   run(io, [&]() -> plume::Task<void> {
     for (int i = 0; i < 100; ++i) {
-      auto create = app.create("local-items", plume::JsonObject{{"name", "item " + std::to_string(i)}, {"payload", payload}});
+      auto create = app.create(
+          "local-items", plume::JsonObject{{"name", "item " + std::to_string(i)}, {"payload", payload}});
       co_await std::move(create);
     }
   }());
@@ -168,7 +177,8 @@ int main(int argc, char** argv) {
                                    {"p50", percentile(latencies, 0.5)},
                                    {"p99", percentile(latencies, 0.99)}});
     const int total = n * 5;
-    result(label + " concurrent", {{"n", total}, {"concurrency", concurrency},
+    result(label + " concurrent", {{"n", total},
+                                   {"concurrency", concurrency},
                                    {"rate", concurrent(io, app, path, ids, total, concurrency)}});
   }
 

@@ -195,9 +195,11 @@ mesh::MeshOptions mesh_options(const Json& value, const Config& config) {
   if (const Json* v = member(value, "advertise")) options.advertise = v->get_string();
   if (const Json* multicast = member(value, "multicast")) {
     if (const Json* v = member(*multicast, "group")) options.multicast_group = v->get_string();
-    if (const Json* v = member(*multicast, "port")) options.multicast_port = static_cast<std::uint16_t>(v->get_int64());
+    if (const Json* v = member(*multicast, "port"))
+      options.multicast_port = static_cast<std::uint16_t>(v->get_int64());
     if (const Json* v = member(*multicast, "interface")) options.multicast_interface = v->get_string();
-    if (const Json* v = member(*multicast, "ttl")) options.multicast_ttl = static_cast<std::uint8_t>(v->get_int64());
+    if (const Json* v = member(*multicast, "ttl"))
+      options.multicast_ttl = static_cast<std::uint8_t>(v->get_int64());
   }
   if (const Json* v = member(value, "announceInterval")) options.announce_interval = *parse_duration(*v);
   if (const Json* v = member(value, "nodeTimeout")) options.node_timeout = *parse_duration(*v);
@@ -207,7 +209,8 @@ mesh::MeshOptions mesh_options(const Json& value, const Config& config) {
   if (const Json* v = member(value, "maxPending")) options.max_pending = count(*v);
   if (const Json* v = member(value, "retries")) options.retries = count(*v);
   if (const Json* v = member(value, "balance")) {
-    options.balance = v->get_string() == "least-pending" ? mesh::Balance::LeastPending : mesh::Balance::RoundRobin;
+    options.balance =
+        v->get_string() == "least-pending" ? mesh::Balance::LeastPending : mesh::Balance::RoundRobin;
   }
   if (const Json* breaker = member(value, "breaker")) {
     auto& out = options.breaker;

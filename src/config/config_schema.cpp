@@ -298,9 +298,7 @@ Rule mesh() {
   });
 }
 
-Rule sync() {
-  return object({{"redis", redis_url()}, {"stream", text()}, {"maxLength", integer(1)}});
-}
+Rule sync() { return object({{"redis", redis_url()}, {"stream", text()}, {"maxLength", integer(1)}}); }
 
 Rule queue() {
   return object({{"redis", redis_url()},
@@ -353,17 +351,18 @@ Rule gateway() {
       object({{"target", target},
               {"targets", list(target)},
               {"changeOrigin", boolean()},
-              {"pathRewrite", with_check(map_of(text(), "a map of patterns to replacements"),
-                                         [](const Json& v, const Place& place) {
-                                           for (const auto& [pattern, replacement] : v.get_object()) {
-                                             try {
-                                               std::regex compiled(std::string(pattern), std::regex::ECMAScript);
-                                             } catch (const std::regex_error& error) {
-                                               place.child(pattern).fail(
-                                                   std::string("expected a regular expression: ") + error.what());
-                                             }
-                                           }
-                                         })},
+              {"pathRewrite",
+               with_check(map_of(text(), "a map of patterns to replacements"),
+                          [](const Json& v, const Place& place) {
+                            for (const auto& [pattern, replacement] : v.get_object()) {
+                              try {
+                                std::regex compiled(std::string(pattern), std::regex::ECMAScript);
+                              } catch (const std::regex_error& error) {
+                                place.child(pattern).fail(std::string("expected a regular expression: ") +
+                                                          error.what());
+                              }
+                            }
+                          })},
               {"ws", boolean()},
               {"xfwd", boolean()},
               {"headers", map_of(text(), "a map of header names to values")},
@@ -379,7 +378,8 @@ Rule gateway() {
                                     [](const Json& v, const Place& place) {
                                       std::string_view on = v.get_string();
                                       if (on != "ip" && !(on.starts_with("header:") && on.size() > 7)) {
-                                        place.fail("expected ip or header:<name>, got \"" + std::string(on) + "\"");
+                                        place.fail("expected ip or header:<name>, got \"" + std::string(on) +
+                                                   "\"");
                                       }
                                     })},
               {"cors", either({boolean(), object({{"origins", either({text(), list(text())})}})})},
@@ -395,14 +395,16 @@ Rule gateway() {
                                   "{consumer, key} or {consumer, sha256}"),
                            [](const Json& v, const Place& place) {
                              const auto& o = v.get_object();
-                             if (!o.contains("consumer")) place.child("consumer").fail("expected the consumer's name");
+                             if (!o.contains("consumer"))
+                               place.child("consumer").fail("expected the consumer's name");
                              if (o.contains("key") == o.contains("sha256")) {
                                place.fail("expected exactly one of key or sha256 (the key's SHA-256 in hex)");
                              }
                              if (auto hash = o.if_contains("sha256")) {
                                std::string_view hex = hash->get_string();
-                               bool ok = hex.size() == 64 && hex.find_first_not_of("0123456789abcdefABCDEF") ==
-                                                                 std::string_view::npos;
+                               bool ok =
+                                   hex.size() == 64 &&
+                                   hex.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos;
                                if (!ok) place.child("sha256").fail("expected 64 hexadecimal digits");
                              }
                            });

@@ -159,7 +159,6 @@ Node::Node(Config config) : config_(std::move(config)), stores_(std::make_unique
   app_ = std::make_unique<App>(AppOptions{.worker_threads = config_.workers});
   app_->settings() = config_.resolved;
 
-
   for (const auto& database : config_.databases) {
     if (database.kind == DatabaseKind::Postgres) {
       stores_->postgres[database.name] = open_postgres_database(database, config_);
@@ -180,7 +179,8 @@ Node::Node(Config config) : config_(std::move(config)), stores_(std::make_unique
     if (auto sqlite = stores_->sqlite.find(service.database); sqlite != stores_->sqlite.end()) {
       implementation = store::make_sqlite_service(sqlite->second, service.table, std::move(options));
       kind = "sqlite";
-    } else if (auto postgres = stores_->postgres.find(service.database); postgres != stores_->postgres.end()) {
+    } else if (auto postgres = stores_->postgres.find(service.database);
+               postgres != stores_->postgres.end()) {
       implementation = store::make_postgres_service(postgres->second, service.table, std::move(options));
       kind = "postgres";
     } else {
@@ -255,8 +255,9 @@ Node::Node(Config config) : config_(std::move(config)), stores_(std::make_unique
       });
     } else if (auto postgres = stores_->postgres.find(database.name); postgres != stores_->postgres.end()) {
       // Down: why, from the pool's last attempt (never a blocking check on an I/O thread).
-      server_->add_readiness_check("database:" + database.name,
-                                   [postgres = postgres->second] { return store::postgres_readiness(*postgres); });
+      server_->add_readiness_check("database:" + database.name, [postgres = postgres->second] {
+        return store::postgres_readiness(*postgres);
+      });
     } else {
       server_->add_readiness_check("database:" + database.name, [] { return std::string(); });
     }
@@ -307,7 +308,8 @@ void Node::assemble_cluster() {
   // readiness check.
   if (auto options = gateway_options(config_.resolved)) {
     const std::size_t routes = options->routes.size();
-    gateway_ = std::make_unique<gateway::Gateway>(*app_, *server_, std::move(*options), config_.authentication);
+    gateway_ =
+        std::make_unique<gateway::Gateway>(*app_, *server_, std::move(*options), config_.authentication);
     spdlog::info("gateway routes={}", routes);
   }
 }

@@ -37,15 +37,17 @@ TEST(NodeAssembly, ServicesAreRegisteredWithTheirMethodsAndSchema) {
 
 TEST(NodeAssembly, PostgresDatabaseStartsWhileTheDatabaseIsUnreachable) {
   TempDir dir;
-  const auto file = dir.write("node.yaml", "name: x\ndatabases:\n  main: postgres://u:pw@127.0.0.1:1/app\n"
-                                           "services:\n  items: { database: main }\n");
+  const auto file = dir.write("node.yaml",
+                              "name: x\ndatabases:\n  main: postgres://u:pw@127.0.0.1:1/app\n"
+                              "services:\n  items: { database: main }\n");
   Node node(load_config(file, environment({})));
   EXPECT_NE(node.app().find_service("items"), nullptr);
 }
 
 TEST(NodeAssembly, UnparsablePostgresUrlFailsNamingTheKeyAndFile) {
   TempDir dir;
-  const auto file = dir.write("node.yaml", "name: x\ndatabases:\n  main: postgres://u:pw@db:5432/app?sslmode\n");
+  const auto file =
+      dir.write("node.yaml", "name: x\ndatabases:\n  main: postgres://u:pw@db:5432/app?sslmode\n");
   try {
     Node node(load_config(file, environment({})));
     FAIL() << "expected a ConfigError";

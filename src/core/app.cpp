@@ -71,7 +71,8 @@ ServiceEntry& ServiceEntry::hooks(const Hooks& hooks) {
 }
 
 App::App(AppOptions options)
-    : services_(std::make_shared<const ServiceList>()), channels_(std::make_shared<detail::ChannelRegistry>()) {
+    : services_(std::make_shared<const ServiceList>()),
+      channels_(std::make_shared<detail::ChannelRegistry>()) {
   std::size_t threads = options.worker_threads;
   if (threads == 0) threads = std::max<std::size_t>(2, std::thread::hardware_concurrency());
   workers_ = std::make_unique<WorkerPool>(threads);

@@ -87,9 +87,9 @@ std::optional<Announcement> decode_announcement(std::string_view packet, std::st
   const boost::json::string* instance = text("instance");
   const boost::json::string* address = text("address");
   const boost::json::string* mac = text("mac");
-  if (version == nullptr || !version->is_int64() || seq == nullptr || !(seq->is_uint64() || seq->is_int64()) ||
-      bye == nullptr || !bye->is_bool() || node == nullptr || instance == nullptr || address == nullptr ||
-      mac == nullptr) {
+  if (version == nullptr || !version->is_int64() || seq == nullptr ||
+      !(seq->is_uint64() || seq->is_int64()) || bye == nullptr || !bye->is_bool() || node == nullptr ||
+      instance == nullptr || address == nullptr || mac == nullptr) {
     return std::nullopt;
   }
   Announcement announcement;

@@ -14,9 +14,9 @@ inline constexpr int kProtocolVersion = 1;
 
 struct Announcement {
   int version = kProtocolVersion;
-  std::string node;      // the node id (stable across restarts)
-  std::string instance;  // random per process start: a restarted node is a new instance
-  std::string address;   // host:port where its /_mesh listens
+  std::string node;       // the node id (stable across restarts)
+  std::string instance;   // random per process start: a restarted node is a new instance
+  std::string address;    // host:port where its /_mesh listens
   std::uint64_t seq = 0;  // increases with every announcement of this instance
   bool goodbye = false;   // the node is shutting down
 };

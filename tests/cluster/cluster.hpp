@@ -72,8 +72,8 @@ inline std::uint16_t random_port() {
 }
 
 // One HTTP request on a fresh connection; status 0 when the node could not be reached.
-inline HttpReply http_call(std::uint16_t port, http::verb verb, const std::string& target, const std::string& body = {},
-                           std::chrono::milliseconds timeout = 10s,
+inline HttpReply http_call(std::uint16_t port, http::verb verb, const std::string& target,
+                           const std::string& body = {}, std::chrono::milliseconds timeout = 10s,
                            std::vector<std::pair<std::string, std::string>> headers = {}) {
   try {
     HttpClient client(port, timeout);

@@ -71,11 +71,12 @@ class EventWatcher {
     throw std::runtime_error("no Socket.IO CONNECT");
   }
   // Collects "42[...]" events until `count` of `name` arrived or `within` passed.
-  std::vector<Json> events(const std::string& name, std::size_t count, std::chrono::milliseconds within = 10s) {
+  std::vector<Json> events(const std::string& name, std::size_t count,
+                           std::chrono::milliseconds within = 10s) {
     const auto deadline = std::chrono::steady_clock::now() + within;
     while (matching(name).size() < count && std::chrono::steady_clock::now() < deadline) {
-      auto frame = ws_.read(std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now()));
+      auto frame = ws_.read(
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
       if (!frame) break;
       if (*frame == "2") {
         ws_.send("3");
@@ -141,14 +142,16 @@ TEST(MeshCluster, ThreeNodesOverUdpServeEveryMethodAndEventThroughTheGateway) {
   const std::uint16_t multicast = random_port();
   const std::string mesh = discovery_block("udp", multicast);
   PlumeNode owner("owner", dir, node_config("owner", messages_on(dir.path() / "owner.db"), mesh));
-  PlumeNode users("users", dir,
-                  node_config("users", "services:\n  users: { schema: { email: { type: string } } }\n", mesh));
+  PlumeNode users(
+      "users", dir,
+      node_config("users", "services:\n  users: { schema: { email: { type: string } } }\n", mesh));
   PlumeNode gateway("gateway", dir, node_config("gateway", "", mesh));
 
   ASSERT_TRUE(eventually([&] { return gateway.get("/messages").status == 200; }, 10s)) << gateway.log();
   ASSERT_TRUE(eventually([&] { return gateway.get("/users").status == 200; }, 10s)) << gateway.log();
   // Ready once discovery runs and the first round of peers was tried.
-  EXPECT_TRUE(eventually([&] { return gateway.get("/readyz").status == 200; }, 5s)) << gateway.get("/readyz").body;
+  EXPECT_TRUE(eventually([&] { return gateway.get("/readyz").status == 200; }, 5s))
+      << gateway.get("/readyz").body;
 
   EventWatcher watcher(gateway.port());
   exercise_every_method(gateway, owner);
@@ -196,8 +199,8 @@ TEST(MeshCluster, KilledReplicaUnderLoadFailsNoGetAndIsDetectedQuickly) {
   PlumeNode first("replica-1", dir, node_config("replica-1", services, mesh));
   PlumeNode second("replica-2", dir, node_config("replica-2", services, mesh));
   PlumeNode gateway("gateway", dir, node_config("gateway", "", mesh));
-  ASSERT_TRUE(eventually([&] { return lists_node_up(gateway, "replica-1") && lists_node_up(gateway, "replica-2"); },
-                         10s))
+  ASSERT_TRUE(eventually(
+      [&] { return lists_node_up(gateway, "replica-1") && lists_node_up(gateway, "replica-2"); }, 10s))
       << gateway.log();
   ASSERT_TRUE(eventually([&] { return gateway.get("/messages").status == 200; }, 10s));
   HttpReply created = first.post("/messages", R"({"text":"steady","n":1})");
@@ -242,7 +245,8 @@ TEST(MeshCluster, KilledReplicaUnderLoadFailsNoGetAndIsDetectedQuickly) {
 
   EXPECT_TRUE(detected);
   EXPECT_LT(detection, 3s) << "detected after "
-                           << std::chrono::duration_cast<std::chrono::milliseconds>(detection).count() << " ms";
+                           << std::chrono::duration_cast<std::chrono::milliseconds>(detection).count()
+                           << " ms";
   EXPECT_EQ(failed, 0) << (failures.empty() ? "" : failures.front());
   RecordProperty("detection_ms",
                  static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(detection).count()));
@@ -251,11 +255,12 @@ TEST(MeshCluster, KilledReplicaUnderLoadFailsNoGetAndIsDetectedQuickly) {
 TEST(MeshCluster, NodeWithTheWrongSecretIsKeptOut) {
   TempDir dir;
   const std::uint16_t multicast = random_port();
-  PlumeNode intruder("intruder",
-                     dir, node_config("intruder", "services:\n  secrets: {}\n",
-                                      discovery_block("udp", multicast, "not-the-cluster-secret-000000000")));
-  PlumeNode owner("owner", dir,
-                  node_config("owner", messages_on(dir.path() / "owner.db"), discovery_block("udp", multicast)));
+  PlumeNode intruder("intruder", dir,
+                     node_config("intruder", "services:\n  secrets: {}\n",
+                                 discovery_block("udp", multicast, "not-the-cluster-secret-000000000")));
+  PlumeNode owner(
+      "owner", dir,
+      node_config("owner", messages_on(dir.path() / "owner.db"), discovery_block("udp", multicast)));
   PlumeNode gateway("gateway", dir, node_config("gateway", "", discovery_block("udp", multicast)));
   ASSERT_TRUE(eventually([&] { return gateway.get("/messages").status == 200; }, 10s)) << gateway.log();
   // Several announcement rounds later the intruder's service is still unknown.
@@ -272,8 +277,10 @@ TEST(ReplicaSync, ReplicasShareEventsThroughRedisAcrossARestart) {
   const std::string services = messages_on(dir.path() / "shared.db");
   PlumeNode first("replica-1", dir, node_config("replica-1", services + sync, ""));
   PlumeNode second("replica-2", dir, node_config("replica-2", services + sync, ""));
-  ASSERT_TRUE(eventually([&] { return first.get("/readyz").status == 200 && second.get("/readyz").status == 200; }))
-      << first.log() << second.log();
+  ASSERT_TRUE(eventually([&] {
+    return first.get("/readyz").status == 200 && second.get("/readyz").status == 200;
+  })) << first.log()
+      << second.log();
 
   EventWatcher on_first(first.port());
   EventWatcher on_second(second.port());
