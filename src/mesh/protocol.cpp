@@ -3,6 +3,7 @@
 #include <plume/core/hooks.hpp>
 
 #include <algorithm>
+#include <limits>
 
 namespace plume::mesh {
 
@@ -46,7 +47,10 @@ std::uint64_t uint_field(const Json& frame, std::string_view name) {
   const Json& value = field(frame, name);
   if (const auto* n = value.if_uint64()) return *n;
   if (const auto* n = value.if_int64(); n != nullptr && *n >= 0) return static_cast<std::uint64_t>(*n);
-  if (const auto* n = value.if_double(); n != nullptr && *n >= 0) return static_cast<std::uint64_t>(*n);
+  // A double past 2^64 (1e300) has no uint64 value: converting it would be undefined behaviour.
+  if (const auto* n = value.if_double(); n != nullptr && *n >= 0 && *n < 18446744073709551616.0) {
+    return static_cast<std::uint64_t>(*n);
+  }
   throw bad_request("mesh frame field '" + std::string(name) + "' must be a non-negative number");
 }
 
@@ -198,7 +202,9 @@ CallFrame decode_call(const Json& frame) {
     if (const auto* data = object->if_contains("data")) call.data = *data;
     if (const auto* params = object->if_contains("params")) call.params = decode_params(*params);
   }
-  call.timeout_ms = static_cast<std::int64_t>(uint_field(frame, "timeoutMs"));
+  // At most INT64_MAX: a larger value would wrap to a negative deadline.
+  call.timeout_ms = static_cast<std::int64_t>(
+      std::min<std::uint64_t>(uint_field(frame, "timeoutMs"), std::numeric_limits<std::int64_t>::max()));
   return call;
 }
 

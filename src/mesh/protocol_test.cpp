@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace plume::mesh {
 namespace {
 
@@ -111,6 +113,22 @@ TEST(Protocol, EventEnvelopeNeverMixesRoutingIntoTheRecord) {
 
 TEST(Protocol, MalformedCallIsABadRequest) {
   EXPECT_THROW(decode_call(parse_json(R"({"t":"call","path":"items"})")), Error);
+}
+
+TEST(Protocol, CallIdBeyondUint64IsABadRequest) {
+  // Found by mesh_protocol_fuzz: a double id past 2^64 was converted to uint64 (undefined).
+  EXPECT_THROW(decode_call(parse_json(R"({"t":"call","id":1e300,"path":"a","method":"find","timeoutMs":5})")),
+               Error);
+  EXPECT_THROW(decode_call(parse_json(R"({"t":"call","id":1,"path":"a","method":"find","timeoutMs":1e20})")),
+               Error);
+  EXPECT_EQ(decode_call(parse_json(R"({"t":"call","id":7.0,"path":"a","method":"find","timeoutMs":5})")).id,
+            7u);
+}
+
+TEST(Protocol, CallTimeoutPastInt64IsCappedNotNegative) {
+  const CallFrame call = decode_call(
+      parse_json(R"({"t":"call","id":1,"path":"a","method":"find","timeoutMs":18446744073709551615})"));
+  EXPECT_EQ(call.timeout_ms, std::numeric_limits<std::int64_t>::max());
 }
 
 }  // namespace
