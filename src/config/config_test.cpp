@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+
 namespace plume::config {
 namespace {
 
@@ -323,6 +324,17 @@ TEST(ConfigLoad, InvalidYamlNamesTheFileAndLine) {
   const auto file = dir.write("node.yaml", "name: chat\nport: [3030\n");
   const ConfigError error = error_of([&] { load_config(file, environment({})); });
   EXPECT_EQ(error.origin().rfind(file.string() + ":", 0), 0u) << error.what();
+}
+
+TEST(ConfigLoad, TextThatIsNotUtf8NamesTheFileAndLine) {
+  // Found by config_fuzz: bytes that are not UTF-8 were read as they were, and printing the
+  // configuration back (plume check) gave other text.
+  TempDir dir;
+  const auto file = dir.write("node.yaml", "port: 3030\nname: caf\xe9\n");
+  const ConfigError error = error_of([&] { load_config(file, environment({})); });
+  EXPECT_EQ(error.origin(), file.string() + ":2") << error.what();
+  EXPECT_NE(error.problem().find("not UTF-8"), std::string::npos) << error.what();
+  EXPECT_EQ(load_config(dir.write("ok.yaml", "name: caf\xc3\xa9\n"), environment({})).name, "caf\xc3\xa9");
 }
 
 }  // namespace

@@ -2,9 +2,11 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -217,7 +219,49 @@ Json plain_scalar(std::string_view text) {
   return Json(text);
 }
 
+namespace {
+
+// The offset of the first byte that does not belong to a well-formed UTF-8 sequence (shortest
+// form, no surrogates, at most U+10FFFF), or npos.
+std::size_t invalid_utf8_at(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    }
+    const std::size_t length = (lead & 0xE0) == 0xC0   ? 2
+                               : (lead & 0xF0) == 0xE0 ? 3
+                               : (lead & 0xF8) == 0xF0 ? 4
+                                                       : 0;
+    if (length == 0 || i + length > text.size()) return i;
+    std::uint32_t code_point = lead & (0xFF >> (length + 1));
+    for (std::size_t k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return i;
+      code_point = (code_point << 6) | (next & 0x3F);
+    }
+    static constexpr std::uint32_t kShortest[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code_point < kShortest[length] || code_point > 0x10FFFF ||
+        (code_point >= 0xD800 && code_point <= 0xDFFF)) {
+      return i;
+    }
+    i += length;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
 ConfigTree parse_config_text(std::string_view text, const std::string& label, const Environment& env) {
+  // YAML and JSON text is Unicode; yaml-cpp reads other bytes as they are, and a value holding
+  // them cannot be printed back (plume check) as the same text.
+  if (const std::size_t at = invalid_utf8_at(text); at != std::string_view::npos) {
+    const auto line = std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n') + 1;
+    throw ConfigError("", label + ":" + std::to_string(line),
+                      "not UTF-8 text (byte " + std::to_string(at) + ")");
+  }
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));
