@@ -1,9 +1,11 @@
 #include <plume/config/config.hpp>
 
+#include "config/config_tree.hpp"
 #include "config/test_files.hpp"
 
 #include <gtest/gtest.h>
 
+#include <limits>
 
 namespace plume::config {
 namespace {
@@ -335,6 +337,21 @@ TEST(ConfigLoad, TextThatIsNotUtf8NamesTheFileAndLine) {
   EXPECT_EQ(error.origin(), file.string() + ":2") << error.what();
   EXPECT_NE(error.problem().find("not UTF-8"), std::string::npos) << error.what();
   EXPECT_EQ(load_config(dir.write("ok.yaml", "name: caf\xc3\xa9\n"), environment({})).name, "caf\xc3\xa9");
+}
+
+TEST(ConfigLoad, FloatPastTheDoubleRangeIsAValueNotACrash) {
+  // Found by config_fuzz: std::stod threw std::out_of_range for 7e0900, out of load_config.
+  EXPECT_EQ(plain_scalar("7e0900"), Json(std::numeric_limits<double>::infinity()));
+  EXPECT_EQ(plain_scalar("-1e999"), Json(-std::numeric_limits<double>::infinity()));
+  EXPECT_EQ(plain_scalar("1e-400"), Json(0.0));
+  TempDir dir;
+  const ConfigError error =
+      error_of([&] { load_config(dir.write("node.yaml", "port: 7e0900\n"), environment({})); });
+  EXPECT_EQ(error.key(), "port") << error.what();
+  const ConfigError from_env = error_of([&] {
+    load_config(dir.write("env.yaml", "name: x\n"), environment({{"PLUME_PORT", "1e999"}}));
+  });
+  EXPECT_EQ(from_env.key(), "port") << from_env.what();
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -183,7 +184,9 @@ std::optional<Json> parse_float(std::string_view text) {
     if (i == exp_start) return std::nullopt;
   }
   if (i != text.size()) return std::nullopt;
-  return Json(std::stod(std::string(text)));
+  // strtod, not stod: a float past the double range (1e999, 1e-400) is ±Infinity or 0, as in
+  // JavaScript and js-yaml; stod threw std::out_of_range, which escaped load_config.
+  return Json(std::strtod(std::string(text).c_str(), nullptr));
 }
 
 }  // namespace
