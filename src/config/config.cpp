@@ -116,6 +116,9 @@ ServiceConfig service_config(std::string path, const Json& value, const Config& 
         id_type->get_string() == "string" ? store::IdType::String : store::IdType::Integer;
   }
   if (const Json* schema = member(value, "schema")) service.store.schema = Schema::from_json(*schema);
+  if (const Json* additional = member(value, "additionalProperties")) {
+    service.store.schema.set_additional_properties(additional->get_bool());
+  }
   // The service's own pagination, else the node's default, else none.
   if (const Json* paginate = member(value, "paginate")) {
     service.store.paginate = paginate_options(*paginate);

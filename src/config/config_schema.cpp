@@ -236,6 +236,7 @@ Rule service() {
       {"auth", either({one_of({"jwt", "none"}), literal_false(),
                        object({{"strategy", one_of({"jwt"})}, {"except", list(identifier())}},
                               "{strategy: jwt, except: [methods open to anyone]}")})},
+      {"additionalProperties", boolean()},
   });
 }
 
