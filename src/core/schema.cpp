@@ -443,6 +443,10 @@ const FieldSpec* Schema::field(std::string_view name) const noexcept {
   return nullptr;
 }
 
+void Schema::add_field(FieldSpec spec) {
+  if (field(spec.name) == nullptr) fields_.push_back(std::move(spec));
+}
+
 void Schema::validate(JsonObject& record, Mode mode) const {
   if (!additional_properties_) {
     JsonArray unknown;

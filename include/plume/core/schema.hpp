@@ -46,6 +46,8 @@ class Schema {
   const std::vector<FieldSpec>& fields() const noexcept { return fields_; }
   const FieldSpec* field(std::string_view name) const noexcept;
   bool empty() const noexcept { return fields_.empty(); }
+  // Adds a field (the owner field an owner rule stamps); a field of that name stays as it is.
+  void add_field(FieldSpec field);
 
   // JSON Schema's additionalProperties: false (the default) refuses records with fields outside
   // the schema; true keeps them as they are (SQL stores put them in their `_extra` column).
