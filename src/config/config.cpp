@@ -104,6 +104,57 @@ std::string default_table(std::string_view path) {
   return table;
 }
 
+// `owner: userId`, `owner: self`, or {field, exempt: [roles], stamp: {recordField: userField},
+// restrict: [methods]}.
+auth::OwnerRule owner_rule(const Json& value) {
+  auth::OwnerRule rule;
+  const Json* field = value.is_object() ? member(value, "field") : &value;
+  if (field != nullptr) rule.field = field->get_string();
+  rule.self = rule.field == "self";
+  if (rule.self) rule.field.clear();
+  rule.exempt = strings(member(value, "exempt"));
+  if (const Json* methods = member(value, "restrict")) rule.restricted_methods = strings(methods);
+  if (const Json* stamp = member(value, "stamp")) {
+    for (const auto& [to, from] : stamp->get_object()) rule.stamp.emplace_back(to, from.get_string());
+  }
+  return rule;
+}
+
+// The id fields an owner rule compares, and the fields it writes added to a schema that would
+// otherwise refuse them: the owner field typed as the users' ids, stamped fields as the users'
+// fields they copy.
+void complete_owner_rules(Config& config) {
+  const ServiceConfig* users = nullptr;
+  std::string user_id = "id";
+  if (config.authentication) {
+    user_id = config.authentication->entity_id;
+    for (const auto& service : config.services) {
+      if (service.path == config.authentication->service) users = &service;
+    }
+  }
+  for (auto& service : config.services) {
+    if (!service.owner) continue;
+    auth::OwnerRule& rule = *service.owner;
+    rule.id_field = service.store.id_field;
+    rule.user_id_field = user_id;
+    Schema& schema = service.store.schema;
+    if (rule.self || schema.empty()) continue;
+    FieldSpec owner;
+    owner.name = rule.field;
+    owner.type = users != nullptr && users->store.id_type == store::IdType::String ? FieldType::String
+                                                                                   : FieldType::Integer;
+    schema.add_field(std::move(owner));
+    for (const auto& [to, from] : rule.stamp) {
+      FieldSpec stamped;
+      stamped.name = to;
+      if (users != nullptr) {
+        if (const FieldSpec* source = users->store.schema.field(from)) stamped.type = source->type;
+      }
+      schema.add_field(std::move(stamped));
+    }
+  }
+}
+
 ServiceConfig service_config(std::string path, const Json& value, const Config& config) {
   ServiceConfig service;
   service.path = std::move(path);
@@ -116,6 +167,9 @@ ServiceConfig service_config(std::string path, const Json& value, const Config& 
         id_type->get_string() == "string" ? store::IdType::String : store::IdType::Integer;
   }
   if (const Json* schema = member(value, "schema")) service.store.schema = Schema::from_json(*schema);
+  if (const Json* additional = member(value, "additionalProperties")) {
+    service.store.schema.set_additional_properties(additional->get_bool());
+  }
   // The service's own pagination, else the node's default, else none.
   if (const Json* paginate = member(value, "paginate")) {
     service.store.paginate = paginate_options(*paginate);
@@ -138,6 +192,7 @@ ServiceConfig service_config(std::string path, const Json& value, const Config& 
   } else if (auth != nullptr && auth->is_string()) {
     service.auth = std::string(auth->get_string());
   }
+  if (const Json* owner = member(value, "owner")) service.owner = owner_rule(*owner);
   for (const auto& database : config.databases) {
     if (database.name == service.database && database.kind != DatabaseKind::Memory) {
       service.store.operators = {"$like", "$ilike"};
@@ -276,6 +331,7 @@ Config typed_config(ConfigTree& tree) {
   if (const Json* authentication = member(root, "authentication")) {
     config.authentication = authentication_options(*authentication, config);
   }
+  complete_owner_rules(config);
   config.realtime_publish = config.authentication ? "authenticated" : "everyone";
   if (const Json* realtime = member(root, "realtime")) {
     if (const Json* publish = member(*realtime, "publish")) config.realtime_publish = publish->get_string();

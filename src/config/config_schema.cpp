@@ -222,6 +222,27 @@ Rule identifier() {
   });
 }
 
+// `owner: userId` (the field naming the record's owner), `owner: self` (the record is the user)
+// or the full form {field, exempt: [roles], stamp: {recordField: userField}, restrict: [methods]}.
+Rule owner() {
+  Rule field = with_check(text(), [](const Json& v, const Place& place) {
+    if (v.get_string().empty()) place.fail("expected the field naming the owner (userId) or self, got \"\"");
+  });
+  field.expected = "a field naming the owner (userId) or self";
+  Rule full =
+      with_check(object({{"field", field},
+                         {"exempt", list(text())},
+                         {"stamp", map_of(text(), "a map of record fields to the user fields they copy")},
+                         {"restrict", list(one_of({"find", "get", "update", "patch", "remove"}))}},
+                        "{field, exempt: [roles], stamp: {recordField: userField}, restrict: [methods]}"),
+                 [](const Json& v, const Place& place) {
+                   if (!v.get_object().contains("field")) {
+                     place.child("field").fail("expected the field naming the owner (userId) or self");
+                   }
+                 });
+  return either({field, full});
+}
+
 Rule service() {
   return object({
       {"database", text()},
@@ -236,6 +257,8 @@ Rule service() {
       {"auth", either({one_of({"jwt", "none"}), literal_false(),
                        object({{"strategy", one_of({"jwt"})}, {"except", list(identifier())}},
                               "{strategy: jwt, except: [methods open to anyone]}")})},
+      {"owner", owner()},
+      {"additionalProperties", boolean()},
   });
 }
 

@@ -1,6 +1,7 @@
 #include "config/gateway_config.hpp"
 
 #include <plume/auth/authentication.hpp>
+#include <plume/auth/owner_rules.hpp>
 #include <plume/auth/secret_fields.hpp>
 #include <plume/config/logging.hpp>
 #include <plume/config/node.hpp>
@@ -82,6 +83,36 @@ std::shared_ptr<store::PostgresDatabase> open_postgres_database(const DatabaseCo
 // Secrets shorter than this still work (Feathers accepts any), but are easier to guess.
 constexpr std::size_t kRecommendedSecretBytes = 32;
 
+// Owner rules compare records with the authenticated user: they need the authentication
+// section, `self` names the users themselves, and a stamp never copies a secret (the user a hook
+// sees is the stored entity, password hash included).
+void check_owner_rule(const Config& config, const ServiceConfig& service) {
+  const std::string key = "services." + service.path + ".owner";
+  const auto& authentication = config.authentication;
+  if (!authentication || authentication->secret.empty() || !authentication->entity) {
+    throw ConfigError(key, config.origin(key),
+                      "owner rules need the authentication section with a secret and an entity service "
+                      "(authentication: { secret: ${PLUME_AUTH_SECRET}, service: users })");
+  }
+  const auth::OwnerRule& rule = *service.owner;
+  if (rule.self && service.path != authentication->service) {
+    throw ConfigError(key, config.origin(key),
+                      "owner: self applies only on the authentication service (" + authentication->service +
+                          "), whose records are the users");
+  }
+  const auto users = std::find_if(config.services.begin(), config.services.end(),
+                                  [&](const ServiceConfig& s) { return s.path == authentication->service; });
+  for (const auto& [to, from] : rule.stamp) {
+    if (users == config.services.end()) break;
+    if (const FieldSpec* field = users->store.schema.field(from); field != nullptr && field->secret) {
+      const std::string stamp_key = key + ".stamp." + to;
+      throw ConfigError(
+          stamp_key, config.origin(stamp_key),
+          "'" + from + "' is a secret field of " + authentication->service + " and is never copied");
+    }
+  }
+}
+
 // A service that asks for authentication must never be served open: without a usable
 // `authentication` section the node refuses to start.
 void check_authentication(const Config& config) {
@@ -93,6 +124,7 @@ void check_authentication(const Config& config) {
                         "auth: jwt needs the authentication section with a secret "
                         "(authentication: { secret: ${PLUME_AUTH_SECRET} })");
     }
+    if (service.owner) check_owner_rule(config, service);
   }
   if (!authentication) return;
   if (authentication->secret.empty()) {
@@ -202,6 +234,28 @@ Node::Node(Config config) : config_(std::move(config)), stores_(std::make_unique
         }
       }
       entry.hooks(hooks);
+    }
+    if (service.owner) {
+      // Owner rules need the caller's user, so every method they restrict is authenticated
+      // whatever auth.except says; only a sign-up (create on `self`) stays as `auth` leaves it.
+      const bool sign_up_open = service.owner->self && service.auth && *service.auth == "jwt" &&
+                                std::find(service.auth_except.begin(), service.auth_except.end(), "create") !=
+                                    service.auth_except.end();
+      Hooks authenticated;
+      for (const char* method : {"find", "get", "create", "update", "patch", "remove"}) {
+        if (sign_up_open && std::string_view(method) == "create") continue;
+        authenticated.before[method].push_back(auth::authenticate());
+      }
+      entry.hooks(authenticated);
+      entry.hooks(auth::owner_hooks(*service.owner));
+      // Where find is restricted, events are too; `realtime.publish: none` still sends nothing.
+      const auto& restricted = service.owner->restricted_methods;
+      const bool reads_restricted =
+          std::find(restricted.begin(), restricted.end(), "find") != restricted.end() ||
+          std::find(restricted.begin(), restricted.end(), "get") != restricted.end();
+      if (reads_restricted && config_.realtime_publish != "none") {
+        entry.publish(auth::owner_publisher(*service.owner));
+      }
     }
     if (const std::vector<std::string> secrets = auth::secret_fields(service.store.schema);
         !secrets.empty()) {

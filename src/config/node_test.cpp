@@ -5,6 +5,7 @@
 #include "core/run_sync_for_test.hpp"
 
 #include <plume/core/error.hpp>
+#include <plume/core/schema.hpp>
 
 #include <gtest/gtest.h>
 
@@ -197,6 +198,74 @@ services:
   } catch (const Error& error) {
     EXPECT_EQ(error.code(), ErrorCode::NotAuthenticated);
   }
+}
+
+// Owner rules need a user to compare with, so they need the authentication section, and `self`
+// only means something on the entity service.
+ConfigError node_error(const std::string& yaml, std::filesystem::path* file_out = nullptr) {
+  TempDir dir;
+  const auto file = dir.write("node.yaml", yaml);
+  if (file_out != nullptr) *file_out = file;
+  try {
+    Node node(load_config(file, environment({})));
+  } catch (const ConfigError& error) {
+    return error;
+  }
+  ADD_FAILURE() << "expected a ConfigError";
+  return ConfigError("", "", "");
+}
+
+constexpr const char* kUsersSection = R"(
+authentication:
+  secret: 0123456789abcdef0123456789abcdef
+services:
+  users:
+    schema: { email: { type: string }, password: { type: string, secret: true } }
+)";
+
+TEST(NodeAssembly, OwnerRulesRefuseToStartWithoutAuthentication) {
+  const ConfigError error = node_error("services:\n  messages:\n    owner: userId\n");
+  EXPECT_EQ(error.key(), "services.messages.owner");
+  EXPECT_NE(error.problem().find("authentication section with a secret"), std::string::npos) << error.what();
+}
+
+TEST(NodeAssembly, OwnerSelfIsOnlyForTheAuthenticationService) {
+  const ConfigError error = node_error(std::string(kUsersSection) + "  notes:\n    owner: self\n");
+  EXPECT_EQ(error.key(), "services.notes.owner");
+  EXPECT_NE(error.problem().find("only on the authentication service (users)"), std::string::npos)
+      << error.what();
+}
+
+TEST(NodeAssembly, OwnerStampOfASecretFieldIsRefused) {
+  const ConfigError error = node_error(std::string(kUsersSection) +
+                                       "  notes:\n    owner: { field: userId, stamp: { copy: password } }\n");
+  EXPECT_EQ(error.key(), "services.notes.owner.stamp.copy");
+  EXPECT_NE(error.problem().find("secret"), std::string::npos) << error.what();
+}
+
+TEST(NodeAssembly, OwnerKeyTakesAFieldSelfOrAMap) {
+  const ConfigError error =
+      node_error(std::string(kUsersSection) + "  notes:\n    owner: { field: userId, exempt: admin }\n");
+  EXPECT_EQ(error.key(), "services.notes.owner.exempt");
+  EXPECT_NE(error.problem().find("expected a list of"), std::string::npos) << error.what();
+  const ConfigError unknown =
+      node_error(std::string(kUsersSection) + "  notes:\n    owner: { field: userId, roles: [admin] }\n");
+  EXPECT_EQ(unknown.key(), "services.notes.owner.roles");
+}
+
+TEST(NodeAssembly, OwnerFieldAndStampedFieldsJoinTheSchema) {
+  TempDir dir;
+  const auto file =
+      dir.write("node.yaml", std::string(kUsersSection) +
+                                 "  notes:\n    owner: { field: userId, stamp: { author: email } }\n"
+                                 "    schema: { text: { type: string } }\n");
+  Node node(load_config(file, environment({})));
+  const Schema* schema = node.app().find_service("notes")->schema();
+  ASSERT_NE(schema, nullptr);
+  ASSERT_NE(schema->field("userId"), nullptr);
+  EXPECT_EQ(schema->field("userId")->type, FieldType::Integer);
+  ASSERT_NE(schema->field("author"), nullptr);
+  EXPECT_EQ(schema->field("author")->type, FieldType::String);
 }
 
 TEST(NodeAssembly, RealtimePublishDefaultsToAuthenticatedWithAuthenticationElseEveryone) {

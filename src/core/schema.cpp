@@ -443,7 +443,23 @@ const FieldSpec* Schema::field(std::string_view name) const noexcept {
   return nullptr;
 }
 
+void Schema::add_field(FieldSpec spec) {
+  if (field(spec.name) == nullptr) fields_.push_back(std::move(spec));
+}
+
 void Schema::validate(JsonObject& record, Mode mode) const {
+  if (!additional_properties_) {
+    JsonArray unknown;
+    for (const auto& member : record) {
+      if (field(member.key()) != nullptr) continue;
+      unknown.push_back(JsonObject{{"instancePath", ""},
+                                   {"schemaPath", "#/additionalProperties"},
+                                   {"keyword", "additionalProperties"},
+                                   {"params", JsonObject{{"additionalProperty", member.key()}}},
+                                   {"message", "must NOT have additional properties"}});
+    }
+    if (!unknown.empty()) throw bad_request("validation failed", Json(std::move(unknown)));
+  }
   Problems problems;
   for (const auto& spec : fields_) {
     Json* value = record.if_contains(spec.name);

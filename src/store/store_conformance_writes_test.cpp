@@ -186,8 +186,26 @@ TYPED_TEST(StoreWriteConformance, StringIdsAreKeptOrGeneratedAsUuids) {
   EXPECT_EQ(get(people, Id("alice"), R"({"$select": ["age"]})"), j(R"({"_id": "alice", "age": 5})"));
 }
 
-TYPED_TEST(StoreWriteConformance, FieldsOutsideTheSchemaAreKept) {
-  Service& people = this->make();
+TYPED_TEST(StoreWriteConformance, FieldsOutsideTheSchemaAreRefusedAndNothingIsStored) {
+  Service& people = this->seeded();
+  const Json expected = j(R"({"name":"BadRequest","message":"validation failed","code":400,)"
+                          R"("className":"bad-request","data":[{"instancePath":"",)"
+                          R"("schemaPath":"#/additionalProperties","keyword":"additionalProperties",)"
+                          R"("params":{"additionalProperty":"isAdmin"},)"
+                          R"("message":"must NOT have additional properties"}]})");
+  EXPECT_EQ(error_of([&] { create(people, R"({"name": "Eve", "isAdmin": true})"); }).to_json(), expected);
+  EXPECT_EQ(error_of([&] { update(people, Id(1), R"({"name": "Eve", "isAdmin": true})"); }).to_json(),
+            expected);
+  EXPECT_EQ(error_of([&] { patch(people, Id(1), R"({"isAdmin": true})"); }).to_json(), expected);
+  EXPECT_EQ(ids(find(people)), (Ids{1, 2, 3, 4, 5}));
+  EXPECT_EQ(get(people, Id(1)).at("name"), Json("Alice"));
+  EXPECT_FALSE(get(people, Id(1)).as_object().contains("isAdmin"));
+}
+
+TYPED_TEST(StoreWriteConformance, FieldsOutsideTheSchemaAreKeptWhenItAllowsThem) {
+  StoreOptions options = people_options();
+  options.schema.set_additional_properties(true);
+  Service& people = this->make(options);
   Json created = create(people, R"({"name": "Alice", "nickname": "Al", "prefs": {"dark": true}, "n": 2.5})");
   EXPECT_EQ(created.at("nickname"), Json("Al"));
   Json stored = get(people, Id(1));

@@ -66,6 +66,27 @@ describe('bad queries', () => {
     assert.equal(error.message, "Invalid query field 'country'");
   });
 
+  it('a record with a field outside a strict schema is BadRequest with Ajv\'s error, as with a v5 app', async () => {
+    for (const write of [
+      () => app.service('pages').create({ title: 'strict', isAdmin: true }),
+      () => app.service('pages').patch(1, { isAdmin: true }),
+      () => app.service('pages').update(1, { title: 'strict', isAdmin: true })
+    ]) {
+      const error = await rejection(write);
+      assert.ok(error instanceof errors.BadRequest);
+      assert.equal(error.message, 'validation failed');
+      assert.deepEqual(error.data, [
+        {
+          instancePath: '',
+          schemaPath: '#/additionalProperties',
+          keyword: 'additionalProperties',
+          params: { additionalProperty: 'isAdmin' },
+          message: 'must NOT have additional properties'
+        }
+      ]);
+    }
+  });
+
   it('a value that does not parse as the field type is BadRequest', async () => {
     const error = await rejection(() => app.service('people').find({ query: { age: 'old' } }));
     assert.ok(error instanceof errors.BadRequest);

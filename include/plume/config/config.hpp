@@ -8,6 +8,7 @@
 #pragma once
 
 #include <plume/auth/authentication.hpp>
+#include <plume/auth/owner_rules.hpp>
 #include <plume/core/json.hpp>
 #include <plume/core/params.hpp>
 #include <plume/mesh/mesh.hpp>
@@ -67,6 +68,9 @@ struct ServiceConfig {
   std::vector<std::string> events;
   std::optional<std::string> auth;       // "jwt": every call from outside needs a valid token; "none"
   std::vector<std::string> auth_except;  // methods open to anyone despite `auth: jwt`
+  // `owner: userId`, `owner: self` or `{field, exempt, stamp}`: each user sees and changes only
+  // their own records (id fields filled in from the store and the authentication section).
+  std::optional<auth::OwnerRule> owner;
 };
 
 struct LoggingConfig {

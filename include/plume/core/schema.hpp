@@ -1,7 +1,9 @@
 // Schema describes a service's fields: their types (which SQL stores map to columns and the
 // REST transport uses to coerce query strings), validation rules, defaults, and which fields are
-// unique or secret. Records may carry fields outside the schema (kept as they are); queries may
-// not name them when a schema is set (parse_query answers 400, as Feathers' querySyntax does).
+// unique or secret. A record may carry no field outside the schema (400, as a generated Feathers
+// app's `additionalProperties: false` schemas answer) unless the schema allows additional
+// properties; queries may not name fields outside it either way (parse_query answers 400, as
+// Feathers' querySyntax does).
 #pragma once
 
 #include <plume/core/json.hpp>
@@ -44,12 +46,24 @@ class Schema {
   const std::vector<FieldSpec>& fields() const noexcept { return fields_; }
   const FieldSpec* field(std::string_view name) const noexcept;
   bool empty() const noexcept { return fields_.empty(); }
+  // Adds a field (the owner field an owner rule stamps); a field of that name stays as it is.
+  void add_field(FieldSpec field);
+
+  // JSON Schema's additionalProperties: false (the default) refuses records with fields outside
+  // the schema; true keeps them as they are (SQL stores put them in their `_extra` column).
+  bool additional_properties() const noexcept { return additional_properties_; }
+  void set_additional_properties(bool allowed) noexcept { additional_properties_ = allowed; }
 
   enum class Mode { Create, Update, Patch };
-  // Validates a record before it is stored. Create and Update apply defaults to absent fields and
-  // require `required` ones; Patch checks only the fields it carries. Null is accepted where the
-  // field is nullable (by default, fields that are not required). Every problem is collected:
-  // BadRequest("Validation failed") whose `errors` lists {field, message} for each.
+  // Validates a record before it is stored (without its id, which the store handles). A field
+  // outside the schema, unless additional properties are allowed, fails first as Feathers'
+  // validateData hook fails on Ajv's error: BadRequest("validation failed") whose `data` lists
+  // {instancePath: "", schemaPath: "#/additionalProperties", keyword: "additionalProperties",
+  // params: {additionalProperty}, message: "must NOT have additional properties"} per field.
+  // Then Create and Update apply defaults to absent fields and require `required` ones; Patch
+  // checks only the fields it carries. Null is accepted where the field is nullable (by default,
+  // fields that are not required). Every problem is collected: BadRequest("Validation failed")
+  // whose `errors` lists {field, message} for each.
   void validate(JsonObject& record, Mode mode) const;
 
   // Coerces a REST query (all values strings) by field type: "21" -> 21 for integer fields, "2.5"
@@ -63,6 +77,7 @@ class Schema {
 
  private:
   std::vector<FieldSpec> fields_;
+  bool additional_properties_ = false;
 };
 
 }  // namespace plume

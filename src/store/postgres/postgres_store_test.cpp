@@ -163,7 +163,9 @@ TEST_F(PostgresStore, GivenIdsMoveTheSequencePastThem) {
 
 TEST_F(PostgresStore, NewSchemaColumnsAreAddedOnStartAndTakeTheirValues) {
   {
-    auto v1 = make_postgres_service(database_, "people", options_with(R"({"name": {"type": "string"}})"));
+    StoreOptions options = options_with(R"({"name": {"type": "string"}})");
+    options.schema.set_additional_properties(true);
+    auto v1 = make_postgres_service(database_, "people", options);
     create(*v1, R"({"name": "Ann", "age": 41, "city": "Oslo"})");
     create(*v1, R"({"name": "Bo"})");
   }
@@ -180,8 +182,10 @@ TEST_F(PostgresStore, NewSchemaColumnsAreAddedOnStartAndTakeTheirValues) {
 }
 
 TEST_F(PostgresStore, MultiPatchIsOneTransaction) {
-  auto users = make_postgres_service(database_, "users", options_with(R"({
-    "email": {"type": "string", "unique": true}, "team": {"type": "string"}})"));
+  StoreOptions options = options_with(R"({
+    "email": {"type": "string", "unique": true}, "team": {"type": "string"}})");
+  options.schema.set_additional_properties(true);
+  auto users = make_postgres_service(database_, "users", options);
   create(*users, R"({"email": "a@example.com", "team": "red"})");
   create(*users, R"({"email": "b@example.com", "team": "red"})");
   create(*users, R"({"email": "c@example.com", "team": "blue"})");

@@ -126,7 +126,9 @@ TEST_F(SqliteStore, StringIdsMakeATextPrimaryKey) {
 TEST_F(SqliteStore, ColumnsAddedByANewerSchemaAppearOnRestartWithDataKept) {
   {
     auto database = open_sqlite(path_, workers_);
-    auto people = make_sqlite_service(database, "people", options_for(R"({"name": {"type": "string"}})"));
+    StoreOptions options = options_for(R"({"name": {"type": "string"}})");
+    options.schema.set_additional_properties(true);
+    auto people = make_sqlite_service(database, "people", options);
     create(*people, R"({"name": "Alice", "age": 30})");  // age is outside this schema: kept as JSON
   }
   auto database = open_sqlite(path_, workers_);
@@ -152,7 +154,9 @@ TEST_F(SqliteStore, ColumnsAddedByANewerSchemaAppearOnRestartWithDataKept) {
 
 TEST_F(SqliteStore, FieldsOutsideTheSchemaRoundTripThroughTheJsonColumn) {
   auto database = open_sqlite(path_, workers_);
-  auto people = make_sqlite_service(database, "people", options_for(R"({"name": {"type": "string"}})"));
+  StoreOptions options = options_for(R"({"name": {"type": "string"}})");
+  options.schema.set_additional_properties(true);
+  auto people = make_sqlite_service(database, "people", options);
   create(*people,
          R"({"name": "O'Brien \"quoted\"", "prefs": {"dark": true, "sizes": [1, 2]}, "nick": "ob"})");
   Rows stored = inspect(path_, R"(SELECT name, _extra FROM people)");

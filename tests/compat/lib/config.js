@@ -1,5 +1,6 @@
 // The configuration every compatibility test serves: the same people schema on the memory store
-// and on SQLite (so every query runs against both), a paginated SQLite service with multi off,
+// and on SQLite (so every query runs against both; both keep fields outside the schema), a
+// paginated SQLite service with multi off and a strict schema,
 // a memory service without a schema (query values stay strings), and a service that exposes
 // only find and get.
 'use strict';
@@ -23,10 +24,12 @@ services:
   people:
     database: memory
     schema:${peopleSchema}
+    additionalProperties: true
     multi: true
   sqlpeople:
     database: main
     schema:${peopleSchema}
+    additionalProperties: true
     multi: [create, patch, remove]
   pages:
     database: main
