@@ -243,6 +243,18 @@ mesh::MeshOptions mesh_options(const Json& value, const Config& config) {
   options.name = config.name;
   if (const Json* v = member(value, "secret")) options.secret = v->get_string();
   if (const Json* v = member(value, "discovery")) options.discovery = v->get_string();
+  if (const Json* v = member(value, "tls")) {
+    if (v->is_object()) {
+      options.tls.mode = mesh::MeshTlsMode::Certificates;
+      if (const Json* f = member(*v, "cert")) options.tls.cert = f->get_string();
+      if (const Json* f = member(*v, "key")) options.tls.key = f->get_string();
+      if (const Json* f = member(*v, "ca")) options.tls.ca = f->get_string();
+    } else if ((v->is_bool() && !v->get_bool()) || (v->is_string() && v->get_string() == "off")) {
+      options.tls.mode = mesh::MeshTlsMode::Off;
+    } else {
+      options.tls.mode = mesh::MeshTlsMode::Psk;
+    }
+  }
   if (const Json* v = member(value, "peers")) options.peers = strings(v);
   if (const Json* v = member(value, "publish")) options.publish = strings(v);
   if (const Json* v = member(value, "consume")) options.consume = strings(v);

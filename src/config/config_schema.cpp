@@ -290,7 +290,20 @@ Rule mesh() {
   return object({
       {"secret", text()},
       {"discovery", discovery},
-      {"peers", list(url({"ws"}, "ws://host:port"))},
+      {"peers", list(url({"ws", "wss"}, "ws://host:port"))},
+      // psk (the default): TLS 1.3 keyed from the secret; {cert, key, ca}: certificates verified
+      // both ways; off or false: plaintext links.
+      {"tls",
+       either({one_of({"psk", "off"}), literal_false(),
+               with_check(object({{"cert", text()}, {"key", text()}, {"ca", text()}}, "{cert, key, ca}"),
+                          [](const Json& v, const Place& place) {
+                            for (const char* key : {"cert", "key", "ca"}) {
+                              if (!v.get_object().contains(key)) {
+                                place.child(key).fail(
+                                    "expected a PEM file (cert, key and ca are all needed)");
+                              }
+                            }
+                          })})},
       {"publish", list(text())},
       {"consume", list(text())},
       {"id", text()},

@@ -227,6 +227,43 @@ TEST(ConfigMesh, BadValuesNameTheKey) {
   EXPECT_EQ(error_of([&] { load_config(peers, environment({})); }).key(), "mesh.peers[0]");
 }
 
+TEST(ConfigMesh, TlsIsThePreSharedKeyUnlessOffOrCertificatesAreGiven) {
+  TempDir dir;
+  auto mode_of = [&](const std::string& tls) {
+    const auto file = dir.write("node.yaml", "mesh:\n  secret: s\n" + tls);
+    return load_config(file, environment({})).mesh->tls;
+  };
+  EXPECT_EQ(mode_of("").mode, mesh::MeshTlsMode::Psk);
+  EXPECT_EQ(mode_of("  tls: psk\n").mode, mesh::MeshTlsMode::Psk);
+  EXPECT_EQ(mode_of("  tls: off\n").mode, mesh::MeshTlsMode::Off);
+  EXPECT_EQ(mode_of("  tls: false\n").mode, mesh::MeshTlsMode::Off);
+  const auto certificates = mode_of("  tls: { cert: node.pem, key: node.key, ca: ca.pem }\n");
+  EXPECT_EQ(certificates.mode, mesh::MeshTlsMode::Certificates);
+  EXPECT_EQ(certificates.cert, "node.pem");
+  EXPECT_EQ(certificates.key, "node.key");
+  EXPECT_EQ(certificates.ca, "ca.pem");
+}
+
+TEST(ConfigMesh, BadTlsValuesNameTheKey) {
+  TempDir dir;
+  auto key_of = [&](const std::string& mesh) {
+    const auto file = dir.write("node.yaml", "mesh:\n  secret: s\n" + mesh);
+    return error_of([&] { load_config(file, environment({})); }).key();
+  };
+  EXPECT_EQ(key_of("  tls: on\n"), "mesh.tls");
+  EXPECT_EQ(key_of("  tls: true\n"), "mesh.tls");
+  EXPECT_EQ(key_of("  tls: { cert: a.pem, key: a.key }\n"), "mesh.tls.ca");
+  EXPECT_EQ(key_of("  tls: { cert: a.pem, key: a.key, ca: c.pem, verify: no }\n"), "mesh.tls.verify");
+}
+
+TEST(ConfigMesh, StaticPeersMayBeWss) {
+  TempDir dir;
+  const auto file =
+      dir.write("node.yaml", "mesh: { secret: s, discovery: static, peers: [wss://a:1, ws://b:2] }\n");
+  EXPECT_EQ(load_config(file, environment({})).mesh->peers,
+            (std::vector<std::string>{"wss://a:1", "ws://b:2"}));
+}
+
 TEST(ConfigValidation, ServiceMustUseAKnownDatabase) {
   TempDir dir;
   const auto file =

@@ -62,6 +62,16 @@ void check_cluster(const Config& config) {
     throw ConfigError("mesh.peers", config.origin("mesh"),
                       "static discovery needs the peers to dial (peers: [ws://host:port])");
   }
+  if (options.tls.mode == mesh::MeshTlsMode::Off) {
+    for (std::size_t i = 0; i < options.peers.size(); ++i) {
+      if (options.peers[i].starts_with("wss://")) {
+        const std::string key = "mesh.peers[" + std::to_string(i) + "]";
+        throw ConfigError(
+            key, config.origin(key),
+            "a wss:// peer needs TLS, and mesh.tls is off; write ws:// or remove mesh.tls: off");
+      }
+    }
+  }
   if (options.remote_auth == "jwt" && (!config.authentication || config.authentication->secret.empty())) {
     throw ConfigError("mesh.remoteAuth", config.origin("mesh.remoteAuth"),
                       "remoteAuth: jwt needs the authentication section with a secret");
@@ -333,7 +343,12 @@ void Node::assemble_cluster() {
     if (options.advertise.empty() && config_.port != 0 && config_.host != "0.0.0.0" && config_.host != "::") {
       options.advertise = config_.host + ":" + std::to_string(config_.port);
     }
-    mesh_ = std::make_unique<mesh::Mesh>(*app_, *server_, std::move(options));
+    try {
+      mesh_ = std::make_unique<mesh::Mesh>(*app_, *server_, std::move(options));
+    } catch (const std::invalid_argument& error) {
+      // A certificate, key or CA of mesh.tls that does not load.
+      throw ConfigError("mesh.tls", config_.origin("mesh.tls"), error.what());
+    }
     server_->add_readiness_check("mesh", [mesh = mesh_.get()] { return mesh->readiness(); });
   }
   for (const QueueConfig& queue : config_.queues) {

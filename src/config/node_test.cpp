@@ -82,6 +82,32 @@ TEST(NodeAssembly, StaticDiscoveryWithoutPeersRefusesToStart) {
   }
 }
 
+TEST(NodeAssembly, MeshCertificateThatDoesNotLoadRefusesToStart) {
+  TempDir dir;
+  const auto file = dir.write(
+      "node.yaml",
+      "name: x\nmesh: { secret: s, tls: { cert: /nonexistent/node.pem, key: k.pem, ca: ca.pem } }\n");
+  try {
+    Node node(load_config(file, environment({})));
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(error.key(), "mesh.tls");
+    EXPECT_NE(error.problem().find("/nonexistent/node.pem"), std::string::npos) << error.problem();
+  }
+}
+
+TEST(NodeAssembly, WssPeerWithMeshTlsOffRefusesToStart) {
+  TempDir dir;
+  const auto file = dir.write(
+      "node.yaml", "name: x\nmesh: { secret: s, tls: off, discovery: static, peers: [wss://a:1] }\n");
+  try {
+    Node node(load_config(file, environment({})));
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(error.key(), "mesh.peers[0]");
+  }
+}
+
 TEST(NodeAssembly, ServiceRequiringAuthRefusesToStartRatherThanServeOpen) {
   TempDir dir;
   // auth: jwt without an authentication section to check tokens with.

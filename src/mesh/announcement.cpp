@@ -12,8 +12,6 @@
 
 namespace plume::mesh {
 
-namespace {
-
 std::string to_hex(const unsigned char* bytes, std::size_t size) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string hex(size * 2, '0');
@@ -23,6 +21,8 @@ std::string to_hex(const unsigned char* bytes, std::size_t size) {
   }
   return hex;
 }
+
+namespace {
 
 // The signed part: every field in a fixed order, so both sides hash the same bytes whatever
 // order the JSON object had on the wire.

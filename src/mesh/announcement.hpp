@@ -30,6 +30,9 @@ std::optional<Announcement> decode_announcement(std::string_view packet, std::st
 std::string hmac_hex(std::string_view secret, std::string_view message);
 bool equal_constant_time(std::string_view a, std::string_view b) noexcept;
 
+// Bytes as lower-case hex.
+std::string to_hex(const unsigned char* bytes, std::size_t size);
+
 // 128 random bits as 32 hex digits (instance ids, handshake nonces).
 std::string random_hex();
 

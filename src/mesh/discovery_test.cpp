@@ -281,6 +281,7 @@ TEST(StaticDiscovery, PeerUrlsMustBeWebSocketHostAndPort) {
   EXPECT_EQ(static_peer_address("ws://10.0.0.2:3030"), "10.0.0.2:3030");
   EXPECT_EQ(static_peer_address("ws://10.0.0.2:3030/_mesh"), "10.0.0.2:3030");
   EXPECT_EQ(static_peer_address("api.internal:3030"), "api.internal:3030");
+  EXPECT_EQ(static_peer_address("wss://10.0.0.2:3030"), "10.0.0.2:3030");
   EXPECT_THROW(static_peer_address("http://10.0.0.2:3030"), std::invalid_argument);
   EXPECT_THROW(static_peer_address("ws://10.0.0.2"), std::invalid_argument);
   EXPECT_THROW(static_peer_address("ws://10.0.0.2:99999"), std::invalid_argument);

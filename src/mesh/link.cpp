@@ -8,6 +8,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/websocket/error.hpp>
 
@@ -52,16 +53,24 @@ std::uint64_t rejected_handshakes() noexcept {
   return rejected_handshake_count.load(std::memory_order_relaxed);
 }
 
-LinkIo::LinkIo(asio::ip::tcp::socket& session_socket)
+void log_rejected_handshake(std::string_view remote, bool dialed, std::string_view why) {
+  const auto count = rejected_handshake_count.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (count == 1 || count % 1000 == 0) {
+    spdlog::warn("event=mesh_link_rejected peer={} dialed={} rejected={} why=\"{}\"", remote, dialed, count,
+                 why);
+  }
+}
+
+LinkIo::LinkIo(asio::ip::tcp::socket& session_socket, asio::ssl::context* tls)
     : socket(session_socket),
-      ws(session_socket),
+      ws(session_socket, tls),
       wake(session_socket.get_executor()),
       watchdog(session_socket.get_executor()) {}
 
-LinkIo::LinkIo(const asio::any_io_executor& executor)
+LinkIo::LinkIo(const asio::any_io_executor& executor, asio::ssl::context* tls)
     : owned(std::in_place, executor),
       socket(*owned),
-      ws(*owned),
+      ws(*owned, tls),
       wake(executor),
       watchdog(executor),
       resolver(std::in_place, executor) {}
@@ -184,8 +193,10 @@ std::string WebSocketLink::describe_read_error(const beast::error_code& ec) cons
   if (ec == websocket::error::message_too_big) {
     return "frame over " + std::to_string(settings_.max_frame) + " bytes";
   }
+  // stream_truncated: the TCP connection ended inside TLS, without TLS's close_notify.
   if (ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
-      ec == asio::error::connection_aborted || ec == asio::error::not_connected) {
+      ec == asio::error::connection_aborted || ec == asio::error::not_connected ||
+      ec == asio::ssl::error::stream_truncated) {
     return "peer disconnected";
   }
   if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) return ended_elsewhere();

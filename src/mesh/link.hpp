@@ -1,18 +1,28 @@
-// A Link is an authenticated, heartbeated WebSocket between two nodes at /_mesh. It carries JSON
-// text frames in order, both ways; the mesh above it speaks calls, replies, service state and
-// events over it. Handshake (both ways, nothing else passes before it completes):
-//   dialer -> listener: HTTP upgrade to /_mesh
+// A Link is an authenticated, encrypted, heartbeated WebSocket between two nodes at /_mesh. It
+// carries JSON text frames in order, both ways; the mesh above it speaks calls, replies, service
+// state and events over it. Handshake (both ways, nothing else passes before it completes):
+//   dialer -> listener: GET /_mesh, Connection: Upgrade, Upgrade: TLS/1.3 (RFC 2817 3.2)
+//   listener -> dialer: 101 Switching Protocols, Upgrade: TLS/1.3
+//   both:               a TLS 1.3 handshake on the socket (link_tls.hpp): the PSK derived from the
+//                       secret, or certificates verified both ways. Everything after it is inside TLS.
+//   dialer -> listener: WebSocket upgrade to /_mesh
 //   listener -> dialer: {"t":"challenge","v","node","instance","nonce"}
 //   dialer -> listener: {"t":"hello","v","node","instance","address","nonce","proof"}
 //                       proof = HMAC(secret, "dial|" + listener nonce + "|" + dialer nonce + "|" + dialer
-//                       instance)
+//                       instance + "|" + binding)
 //   listener -> dialer: {"t":"welcome","proof"}
 //                       proof = HMAC(secret, "listen|" + dialer nonce + "|" + listener nonce + "|" + listener
-//                       instance)
+//                       instance + "|" + binding)
+// binding is the TLS session's exported keying material (hex): a proof made in one TLS session is
+// worthless in another, so even a holder of a valid certificate who lacks the secret cannot relay
+// a handshake between two sessions. With TLS off (mesh.tls: off) the dialer sends the WebSocket
+// upgrade at once and the proofs end with the instance (no "|" + binding); a node refuses a
+// dialer of the other mode with 403.
 // v is kProtocolVersion; a node of another version is refused like a wrong proof. Each proof binds
 // both fresh nonces, so a recorded handshake cannot be replayed, and the side that checks it
 // learns that the other holds the secret without the secret crossing the wire.
-// A wrong proof closes the link with a policy-violation close frame (1008) and counts a rejection.
+// A wrong proof closes the link with a policy-violation close frame (1008) and counts a rejection;
+// so does a failed TLS handshake (a wrong secret fails there, before any frame).
 // Heartbeats {"t":"ping","ts":N} / {"t":"pong","ts":N} run on both sides and stay inside the
 // link: a frame whose text starts with {"t":"ping" or {"t":"pong" is the link's own, never
 // delivered. A link that has received nothing for heartbeat_timeout is closed; a closed TCP
@@ -90,9 +100,13 @@ struct LinkHandlers {
   std::function<void(const std::shared_ptr<Link>&, const std::string& reason)> closed;
 };
 
+struct LinkTls;
+
 struct LinkSettings {
   std::string secret;
   PeerIdentity self;
+  // Shared by all links of a node (make_link_tls); null: plaintext links.
+  std::shared_ptr<LinkTls> tls;
   std::chrono::milliseconds heartbeat_interval{500};
   std::chrono::milliseconds heartbeat_timeout{2'000};
   std::chrono::milliseconds handshake_timeout{3'000};
@@ -105,11 +119,11 @@ struct LinkSettings {
 // Accepts links at /_mesh on the node's port (adds the route; call before server.start()).
 void listen_for_links(transport::Server& server, LinkSettings settings, LinkHandlers handlers);
 
-// Dials ws://host:port/_mesh from `executor` (one handler at a time: see LinkHandlers) ("[v6]:port" for
+// Dials host:port/_mesh from `executor` (one handler at a time: see LinkHandlers) ("[v6]:port" for
 // IPv6); completes with the established link or throws plume::Error: Unavailable (connection refused, connect
-// or handshake timeout, protocol error), Forbidden (either side could not verify the other's proof: the
-// secrets differ). The whole dial is bounded by settings.handshake_timeout. handlers.established has run when
-// it returns.
+// or handshake timeout, protocol error), Forbidden (the TLS handshake failed or either side could not
+// verify the other's proof: the secrets or the mesh.tls settings differ). The whole dial is bounded by
+// settings.handshake_timeout. handlers.established has run when it returns.
 Task<std::shared_ptr<Link>> dial_link(boost::asio::any_io_executor executor, std::string address,
                                       LinkSettings settings, LinkHandlers handlers);
 

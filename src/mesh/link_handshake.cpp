@@ -1,18 +1,29 @@
-// Opening a link: the /_mesh route that accepts WebSocket upgrades, the dialer, and the
-// challenge / hello / welcome exchange of link.hpp in which each side proves the cluster secret.
+// Opening a link: the /_mesh route that accepts upgrades (to TLS, then to a WebSocket inside it),
+// the dialer, and the challenge / hello / welcome exchange of link.hpp in which each side proves
+// the cluster secret.
+#include "mesh/link_tls.hpp"
 #include "mesh/websocket_link.hpp"
 #include "transport/server_routes.hpp"
 
 #include <plume/core/error.hpp>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/error.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+
+#include <algorithm>
+#include <cctype>
 
 namespace plume::mesh {
 namespace {
@@ -20,6 +31,7 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
+namespace http = beast::http;
 using asio::ip::tcp;
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
@@ -39,16 +51,42 @@ bool has_version(const JsonObject& object) {
   return it != object.end() && it->value().is_int64() && it->value().get_int64() == kProtocolVersion;
 }
 
-std::string dial_proof(std::string_view secret, std::string_view listener_nonce,
-                       std::string_view dialer_nonce, std::string_view dialer_instance) {
-  return hmac_hex(secret, "dial|" + std::string(listener_nonce) + "|" + std::string(dialer_nonce) + "|" +
-                              std::string(dialer_instance));
+// RFC 2817 3.2: the protocol token the dialer asks for and the listener confirms.
+constexpr std::string_view kTlsToken = "TLS/1.3";
+
+// Whether a comma-separated header value lists `token` (case-insensitive, RFC 9110 5.6.1).
+bool lists_token(std::string_view value, std::string_view token) {
+  while (!value.empty()) {
+    auto comma = value.find(',');
+    auto item = value.substr(0, comma);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (std::equal(item.begin(), item.end(), token.begin(), token.end(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return true;
+    }
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return false;
 }
 
-std::string listen_proof(std::string_view secret, std::string_view dialer_nonce,
-                         std::string_view listener_nonce, std::string_view listener_instance) {
-  return hmac_hex(secret, "listen|" + std::string(dialer_nonce) + "|" + std::string(listener_nonce) + "|" +
-                              std::string(listener_instance));
+bool is_tls_upgrade(const net::Request& request) {
+  return request.method() == http::verb::get && lists_token(request[http::field::connection], "upgrade") &&
+         lists_token(request[http::field::upgrade], kTlsToken);
+}
+
+std::string with_binding(std::string text, std::string_view binding) {
+  if (!binding.empty()) {
+    text += '|';
+    text += binding;
+  }
+  return text;
+}
+
+std::string_view mode_name(const LinkSettings& settings) {
+  return settings.tls ? "TLS" : "plaintext (mesh.tls: off)";
 }
 
 // "host:port" or "[v6]:port".
@@ -65,7 +103,7 @@ std::optional<std::pair<std::string, std::string>> split_address(std::string_vie
   return std::pair{std::string(host), std::string(port)};
 }
 
-void configure(websocket::stream<tcp::socket&>& ws, const LinkSettings& settings) {
+void configure(websocket::stream<net::PlainOrTlsStream>& ws, const LinkSettings& settings) {
   // Beast's own timeout bounds the opening and closing handshakes; liveness after that is the
   // heartbeats' job.
   ws.set_option(
@@ -89,19 +127,30 @@ Task<void> serve_link(std::shared_ptr<const Listener> listener, tcp::socket& soc
                  remote);
     co_return;
   }
+  auto* tls = listener->settings.tls ? &listener->settings.tls->server : nullptr;
   auto link = std::make_shared<WebSocketLink>(socket.get_executor(), listener->settings, listener->handlers,
-                                              false, std::make_unique<LinkIo>(socket));
+                                              false, std::make_unique<LinkIo>(socket, tls));
   auto serve = link->serve(request, std::move(remote));
   co_await std::move(serve);
 }
 
 Task<net::Response> accept_link(std::shared_ptr<const Listener> listener, net::Request& request,
                                 std::string remote) {
-  if (!websocket::is_upgrade(request)) {
-    co_return net::error_response(Error(ErrorCode::BadRequest,
-                                        "/_mesh is the mesh's WebSocket between nodes; open it with a "
-                                        "WebSocket upgrade (GET with Upgrade: websocket)"),
-                                  request.version(), request.keep_alive());
+  const bool wants_tls = is_tls_upgrade(request);
+  if (!wants_tls && !websocket::is_upgrade(request)) {
+    co_return net::error_response(
+        Error(ErrorCode::BadRequest,
+              "/_mesh is the mesh's link between nodes; open it with an upgrade "
+              "(GET with Upgrade: TLS/1.3, or Upgrade: websocket when mesh.tls is off)"),
+        request.version(), request.keep_alive());
+  }
+  // Both ends must agree: a TLS node never lets a plaintext link in, and the other way round.
+  if (wants_tls != static_cast<bool>(listener->settings.tls)) {
+    std::string why = std::string("the dialer asked for a ") + (wants_tls ? "TLS" : "plaintext") +
+                      " link and this node's mesh links are " + std::string(mode_name(listener->settings)) +
+                      "; set the same mesh.tls on every node";
+    log_rejected_handshake(remote, false, why);
+    co_return net::error_response(Error(ErrorCode::Forbidden, why), request.version(), false);
   }
   co_return net::Upgrade{[listener = std::move(listener), remote = std::move(remote)](
                              tcp::socket& socket, beast::flat_buffer& buffer, net::Request& upgrade_request) {
@@ -143,9 +192,54 @@ Task<WebSocketLink::HandshakeRead> WebSocketLink::read_handshake_frame(std::stri
   co_return read;
 }
 
+std::string WebSocketLink::dial_proof(std::string_view listener_nonce, std::string_view dialer_nonce,
+                                      std::string_view dialer_instance) const {
+  return hmac_hex(settings_.secret,
+                  with_binding("dial|" + std::string(listener_nonce) + "|" + std::string(dialer_nonce) + "|" +
+                                   std::string(dialer_instance),
+                               binding_));
+}
+
+std::string WebSocketLink::listen_proof(std::string_view dialer_nonce, std::string_view listener_nonce,
+                                        std::string_view listener_instance) const {
+  return hmac_hex(settings_.secret,
+                  with_binding("listen|" + std::string(dialer_nonce) + "|" + std::string(listener_nonce) +
+                                   "|" + std::string(listener_instance),
+                               binding_));
+}
+
+Task<WebSocketLink::TlsOutcome> WebSocketLink::tls_handshake(std::string_view remote) {
+  auto* tls = io_->ws.next_layer().tls();
+  auto op = tls->async_handshake(dialed_ ? asio::ssl::stream_base::client : asio::ssl::stream_base::server,
+                                 kUseTuple);
+  auto [ec] = co_await std::move(op);
+  TlsOutcome outcome;
+  if (ec) {
+    // OpenSSL's reasons (a PSK binder that does not verify: the secret differs; an unknown CA)
+    // are the peer's doing; a dropped connection or our own timeout is not.
+    outcome.refused = reason_.empty() && ec.category() == asio::error::get_ssl_category();
+    outcome.error = "TLS handshake: " + (!reason_.empty() ? reason_ : ec.message());
+    // An alert from the peer means the peer refused us (and counted it); anything else OpenSSL
+    // reports is this side refusing the peer.
+    const bool alert_received =
+        ERR_GET_REASON(static_cast<unsigned long>(ec.value())) >= SSL_AD_REASON_OFFSET;
+    if (outcome.refused && !alert_received) log_rejected_handshake(remote, dialed_, outcome.error);
+    set_reason(outcome.error);
+    co_return outcome;
+  }
+  outcome.error = check_session(*settings_.tls, *tls);
+  if (!outcome.error.empty()) {
+    outcome.refused = true;
+    log_rejected_handshake(remote, dialed_, outcome.error);
+    set_reason(outcome.error);
+    co_return outcome;
+  }
+  binding_ = channel_binding(*tls);
+  co_return outcome;
+}
+
 Task<void> WebSocketLink::refuse(std::string_view remote, std::string why) {
-  rejected_handshake_count.fetch_add(1, std::memory_order_relaxed);
-  spdlog::warn("event=mesh_link_rejected peer={} dialed={} why=\"{}\"", remote, dialed_, why);
+  log_rejected_handshake(remote, dialed_, why);
   set_reason("handshake rejected: " + why);
   auto close = io_->ws.async_close(
       websocket::close_reason(websocket::close_code::policy_error, "handshake rejected"), kUseTuple);
@@ -162,7 +256,34 @@ Task<void> WebSocketLink::serve(net::Request& request, std::string remote) {
   io.socket.set_option(tcp::no_delay(true), ignored);
   configure(io.ws, settings_);
 
-  auto [accept_error] = co_await io.ws.async_accept(request, kUseTuple);
+  beast::error_code accept_error;
+  if (io.ws.next_layer().is_tls()) {
+    // RFC 2817 3.3: the 101 ends HTTP on the socket; the dialer's ClientHello follows it, and
+    // the WebSocket upgrade comes inside TLS.
+    http::response<http::empty_body> switching{http::status::switching_protocols, request.version()};
+    switching.set(http::field::connection, "Upgrade");
+    switching.set(http::field::upgrade, kTlsToken);
+    auto write = http::async_write(io.socket, switching, kUseTuple);
+    auto [write_error, written] = co_await std::move(write);
+    if (write_error) {
+      finish();
+      co_return;
+    }
+    auto handshake = tls_handshake(remote);
+    const TlsOutcome outcome = co_await std::move(handshake);
+    if (!outcome.error.empty()) {
+      if (!outcome.refused) {
+        spdlog::info("event=mesh_link_handshake_failed peer={} why=\"{}\"", remote, outcome.error);
+      }
+      finish();
+      co_return;
+    }
+    auto accept = io.ws.async_accept(kUseTuple);
+    std::tie(accept_error) = co_await std::move(accept);
+  } else {
+    auto accept = io.ws.async_accept(request, kUseTuple);
+    std::tie(accept_error) = co_await std::move(accept);
+  }
   if (accept_error) {
     spdlog::info("event=mesh_link_handshake_failed peer={} why=\"upgrade: {}\"", remote,
                  accept_error.message());
@@ -201,8 +322,7 @@ Task<void> WebSocketLink::serve(net::Request& request, std::string remote) {
     why = "protocol version differs (this node speaks " + std::to_string(kProtocolVersion) + ")";
   } else if (peer.node.empty() || peer.instance.empty() || dialer_nonce.empty()) {
     why = "hello without node, instance or nonce";
-  } else if (!equal_constant_time(field(h, "proof"),
-                                  dial_proof(settings_.secret, nonce, dialer_nonce, peer.instance))) {
+  } else if (!equal_constant_time(field(h, "proof"), dial_proof(nonce, dialer_nonce, peer.instance))) {
     why = "wrong proof of the cluster secret from node " + peer.node;
   }
   if (!why.empty()) {
@@ -212,8 +332,7 @@ Task<void> WebSocketLink::serve(net::Request& request, std::string remote) {
     co_return;
   }
   auto welcome = write_text(to_json_text(
-      JsonObject{{"t", "welcome"},
-                 {"proof", listen_proof(settings_.secret, dialer_nonce, nonce, settings_.self.instance)}}));
+      JsonObject{{"t", "welcome"}, {"proof", listen_proof(dialer_nonce, nonce, settings_.self.instance)}}));
   if (!co_await std::move(welcome)) {
     finish();
     co_return;
@@ -246,7 +365,44 @@ Task<void> WebSocketLink::dial(std::string address) {
   beast::error_code ignored;
   io.socket.set_option(tcp::no_delay(true), ignored);
   configure(io.ws, settings_);
-  auto [upgrade_error] = co_await io.ws.async_handshake(address, "/_mesh", kUseTuple);
+  if (io.ws.next_layer().is_tls()) {
+    http::request<http::empty_body> upgrade{http::verb::get, "/_mesh", 11};
+    upgrade.set(http::field::host, address);
+    upgrade.set(http::field::connection, "Upgrade");
+    upgrade.set(http::field::upgrade, kTlsToken);
+    auto write = http::async_write(io.socket, upgrade, kUseTuple);
+    auto [write_error, written] = co_await std::move(write);
+    if (write_error) throw failed(ErrorCode::Unavailable, "TLS upgrade: " + cause(write_error));
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(kHandshakeFrameMax);
+    auto read = http::async_read(io.socket, io.buffer, parser, kUseTuple);
+    auto [read_error, read_bytes] = co_await std::move(read);
+    if (read_error) throw failed(ErrorCode::Unavailable, "TLS upgrade: " + cause(read_error));
+    const auto& response = parser.get();
+    if (response.result() != http::status::switching_protocols ||
+        !lists_token(response[http::field::upgrade], kTlsToken)) {
+      std::string message;
+      try {
+        message = field(parse_json(response.body()).as_object(), "message");
+      } catch (...) {
+      }
+      throw failed(
+          response.result() == http::status::forbidden ? ErrorCode::Forbidden : ErrorCode::Unavailable,
+          "TLS upgrade refused (" + std::to_string(response.result_int()) + ")" +
+              (message.empty() ? "" : ": " + message));
+    }
+    // The listener sends nothing after the 101 until our ClientHello.
+    if (io.buffer.size() != 0) throw failed(ErrorCode::Unavailable, "TLS upgrade: data after the 101");
+    auto handshake = tls_handshake(address);
+    const TlsOutcome outcome = co_await std::move(handshake);
+    if (!outcome.error.empty()) {
+      if (!outcome.refused) throw failed(ErrorCode::Unavailable, outcome.error);
+      throw failed(ErrorCode::Forbidden,
+                   outcome.error + "; check that both nodes have the same mesh.secret and mesh.tls");
+    }
+  }
+  auto upgrade_op = io.ws.async_handshake(address, "/_mesh", kUseTuple);
+  auto [upgrade_error] = co_await std::move(upgrade_op);
   if (upgrade_error) throw failed(ErrorCode::Unavailable, "WebSocket upgrade: " + cause(upgrade_error));
 
   auto read_challenge = read_handshake_frame("challenge");
@@ -279,14 +435,14 @@ Task<void> WebSocketLink::dial(std::string address) {
   }
 
   const std::string nonce = random_hex();
-  auto hello = write_text(to_json_text(
-      JsonObject{{"t", "hello"},
-                 {"v", kProtocolVersion},
-                 {"node", settings_.self.node},
-                 {"instance", settings_.self.instance},
-                 {"address", settings_.self.address},
-                 {"nonce", nonce},
-                 {"proof", dial_proof(settings_.secret, listener_nonce, nonce, settings_.self.instance)}}));
+  auto hello = write_text(
+      to_json_text(JsonObject{{"t", "hello"},
+                              {"v", kProtocolVersion},
+                              {"node", settings_.self.node},
+                              {"instance", settings_.self.instance},
+                              {"address", settings_.self.address},
+                              {"nonce", nonce},
+                              {"proof", dial_proof(listener_nonce, nonce, settings_.self.instance)}}));
   if (!co_await std::move(hello)) throw failed(ErrorCode::Unavailable, "handshake: connection lost");
 
   auto read_welcome = read_handshake_frame("welcome");
@@ -303,7 +459,7 @@ Task<void> WebSocketLink::dial(std::string address) {
     throw failed(ErrorCode::Unavailable, "handshake: " + welcome.error);
   }
   if (!equal_constant_time(field(*welcome.frame, "proof"),
-                           listen_proof(settings_.secret, nonce, listener_nonce, peer.instance))) {
+                           listen_proof(nonce, listener_nonce, peer.instance))) {
     auto op = refuse(address, "wrong proof of the cluster secret from node " + peer.node);
     co_await std::move(op);
     throw failed(ErrorCode::Forbidden,
@@ -327,8 +483,9 @@ void listen_for_links(transport::Server& server, LinkSettings settings, LinkHand
 
 Task<std::shared_ptr<Link>> dial_link(asio::any_io_executor executor, std::string address,
                                       LinkSettings settings, LinkHandlers handlers) {
+  auto* tls = settings.tls ? &settings.tls->client : nullptr;
   auto link = std::make_shared<WebSocketLink>(executor, std::move(settings), std::move(handlers), true,
-                                              std::make_unique<LinkIo>(executor));
+                                              std::make_unique<LinkIo>(executor, tls));
   auto dial = asio::co_spawn(executor, link->dial(std::move(address)), asio::use_awaitable);
   co_await std::move(dial);
   co_return link;

@@ -1,6 +1,6 @@
 // Links against peers that speak the handshake by hand, with Beast's blocking API and the proofs
-// computed as link.hpp documents them: peers that prove a wrong secret, and peers that complete
-// the handshake and then go silent (a frozen process) or stop reading.
+// computed as link.hpp documents them for plaintext links (mesh.tls: off): peers that prove a wrong secret,
+// and peers that complete the handshake and then go silent (a frozen process) or stop reading.
 #include "mesh/link.hpp"
 #include "mesh/websocket_link_testing.hpp"
 
@@ -146,7 +146,7 @@ TEST(LinkPeerTest, DialerRefusesAListenerThatCannotProveTheSecret) {
   Dialer dialer;
   auto before = rejected_handshakes();
   try {
-    dialer.dial(listener.address(), settings_for("node-a", "s3cret"));
+    dialer.dial(listener.address(), plaintext_settings_for("node-a", "s3cret"));
     FAIL() << "the dial succeeded";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::Forbidden);
@@ -160,11 +160,11 @@ TEST(LinkPeerTest, RefusedHandshakesCloseWithPolicyViolation) {
   {
     HandListener listener("s3cret", "other", Behaviour::WrongProof);
     Dialer dialer;
-    EXPECT_THROW(dialer.dial(listener.address(), settings_for("node-a", "s3cret")), Error);
+    EXPECT_THROW(dialer.dial(listener.address(), plaintext_settings_for("node-a", "s3cret")), Error);
     // The link's hello proved the secret as documented, so the hand-written check accepted it.
     while (!listener.close_code && listener.failure.empty()) std::this_thread::sleep_for(5ms);
   }
-  MeshNode node(settings_for("node-b", "s3cret"));
+  MeshNode node(plaintext_settings_for("node-b", "s3cret"));
   auto before = rejected_handshakes();
   HandDialer wrong(node.address(), node.port(), "other", Behaviour::WrongProof);
   ASSERT_TRUE(wrong.close_code.has_value());
@@ -174,7 +174,7 @@ TEST(LinkPeerTest, RefusedHandshakesCloseWithPolicyViolation) {
 }
 
 TEST(LinkPeerTest, HandshakeProofsFollowTheDocumentedFormula) {
-  MeshNode node(settings_for("node-b", "s3cret"));
+  MeshNode node(plaintext_settings_for("node-b", "s3cret"));
   HandDialer hand(node.address(), node.port(), "s3cret", Behaviour::Silent);
   EXPECT_TRUE(hand.welcome_proof_valid);
   ASSERT_TRUE(node.recorder.wait([](Recorder& r) { return r.established_.size() == 1; }));
@@ -186,7 +186,7 @@ TEST(LinkPeerTest, HandshakeProofsFollowTheDocumentedFormula) {
 TEST(LinkPeerTest, SilentListenerIsDetectedWithinTheHeartbeatTimeout) {
   HandListener listener("s3cret", "s3cret", Behaviour::Silent);
   Dialer dialer;
-  auto settings = settings_for("node-a", "s3cret");
+  auto settings = plaintext_settings_for("node-a", "s3cret");
   settings.heartbeat_interval = 100ms;
   settings.heartbeat_timeout = 600ms;
   auto link = dialer.dial(listener.address(), settings);
@@ -205,7 +205,7 @@ TEST(LinkPeerTest, SilentListenerIsDetectedWithinTheHeartbeatTimeout) {
 }
 
 TEST(LinkPeerTest, SilentDialerIsDetectedWithinTheHeartbeatTimeout) {
-  auto settings = settings_for("node-b", "s3cret");
+  auto settings = plaintext_settings_for("node-b", "s3cret");
   settings.heartbeat_interval = 100ms;
   settings.heartbeat_timeout = 600ms;
   MeshNode node(settings);
@@ -224,7 +224,7 @@ TEST(LinkPeerTest, SilentDialerIsDetectedWithinTheHeartbeatTimeout) {
 TEST(LinkPeerTest, PeerThatStopsReadingClosesTheLinkOnceTheSendQueueIsFull) {
   HandListener listener("s3cret", "s3cret", Behaviour::Silent);
   Dialer dialer;
-  auto settings = settings_for("node-a", "s3cret");
+  auto settings = plaintext_settings_for("node-a", "s3cret");
   settings.max_queued_bytes = 1024 * 1024;
   settings.heartbeat_timeout = 60s;  // the queue, not the heartbeat, must end this link
   auto link = dialer.dial(listener.address(), settings);

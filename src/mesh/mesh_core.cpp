@@ -2,6 +2,7 @@
 // periodic upkeep (local service changes, peers that stayed away).
 #include "mesh/mesh_core.hpp"
 
+#include "mesh/link_tls.hpp"
 #include "mesh/metrics_names.hpp"
 #include "mesh/nodes_service.hpp"
 #include "mesh/remote_service.hpp"
@@ -75,6 +76,7 @@ MeshCore::~MeshCore() {
 LinkSettings MeshCore::link_settings() const {
   return LinkSettings{.secret = options_.secret,
                       .self = PeerIdentity{node_id_, instance_, address_},
+                      .tls = tls_,
                       .heartbeat_interval = options_.heartbeat_interval,
                       .heartbeat_timeout = options_.heartbeat_timeout};
 }
@@ -101,6 +103,13 @@ LinkHandlers MeshCore::handlers() {
 void MeshCore::attach(transport::Server& server) {
   if (options_.secret.empty()) {
     throw std::invalid_argument("mesh.secret is empty: every node of a mesh needs the same cluster secret");
+  }
+  tls_ = make_link_tls(options_.tls, options_.secret);
+  if (!tls_) {
+    spdlog::warn(
+        "event=mesh_tls_off hint=\"mesh links are plaintext: anyone on the path reads and injects frames; "
+        "remove "
+        "mesh.tls: off outside a trusted network\"");
   }
   listen_for_links(server, link_settings(), handlers());
   std::weak_ptr<MeshCore> weak = weak_from_this();

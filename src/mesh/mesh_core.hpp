@@ -207,6 +207,7 @@ class MeshCore : public std::enable_shared_from_this<MeshCore> {
   std::string node_id_;
   std::string instance_;
   std::string address_;
+  std::shared_ptr<LinkTls> tls_;  // null: plaintext links (mesh.tls: off)
   std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
 
   boost::asio::io_context ctx_{1};

@@ -21,11 +21,14 @@ namespace asio = boost::asio;
 
 std::string static_peer_address(std::string_view url) {
   std::string_view rest = url;
+  // Both schemes dial the same link: mesh.tls decides whether it runs inside TLS.
   if (rest.starts_with("ws://")) {
     rest.remove_prefix(5);
+  } else if (rest.starts_with("wss://")) {
+    rest.remove_prefix(6);
   } else if (rest.find("://") != std::string_view::npos) {
     throw std::invalid_argument("mesh peer '" + std::string(url) +
-                                "' must be ws://host:port (mesh links are WebSockets at /_mesh)");
+                                "' must be ws://host:port or wss://host:port (mesh links are at /_mesh)");
   }
   while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   if (rest.ends_with("/_mesh")) rest.remove_suffix(6);

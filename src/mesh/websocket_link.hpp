@@ -1,4 +1,5 @@
-// The Link over a Beast WebSocket: the handshake of link.hpp, a writer that drains the send queue,
+// The Link over a Beast WebSocket (inside TLS unless mesh.tls is off): the handshake of link.hpp,
+// a writer that drains the send queue,
 // a reader that delivers frames, and a watchdog that bounds the handshake and the closing
 // handshake and runs the heartbeats. Everything but send(), close(), open() and latency() runs on
 // the link's executor (one handler at a time: a server I/O thread, or the dialer's single-threaded executor).
@@ -6,6 +7,7 @@
 
 #include "mesh/link.hpp"
 #include "net/http_types.hpp"
+#include "net/tls_stream.hpp"
 
 #include <plume/core/json.hpp>
 
@@ -25,14 +27,14 @@ namespace plume::mesh {
 // executor when it ends, so none outlives the io_context behind it (an accepted link's socket
 // belongs to the server's session, which closes and destroys it).
 struct LinkIo {
-  // An accepted connection: the session's socket.
-  explicit LinkIo(boost::asio::ip::tcp::socket& session_socket);
+  // An accepted connection: the session's socket. With `tls` the WebSocket runs inside TLS.
+  LinkIo(boost::asio::ip::tcp::socket& session_socket, boost::asio::ssl::context* tls);
   // A dialed connection: a socket of its own.
-  explicit LinkIo(const boost::asio::any_io_executor& executor);
+  LinkIo(const boost::asio::any_io_executor& executor, boost::asio::ssl::context* tls);
 
   std::optional<boost::asio::ip::tcp::socket> owned;
   boost::asio::ip::tcp::socket& socket;
-  boost::beast::websocket::stream<boost::asio::ip::tcp::socket&> ws;
+  boost::beast::websocket::stream<net::PlainOrTlsStream> ws;
   boost::beast::flat_buffer buffer;
   boost::asio::steady_timer wake;                          // the writer waits on it for frames
   boost::asio::steady_timer watchdog;                      // ticks for deadlines and heartbeats
@@ -41,6 +43,9 @@ struct LinkIo {
 
 // Counted by rejected_handshakes().
 extern std::atomic<std::uint64_t> rejected_handshake_count;
+// Counts a refused handshake and logs it: the first one and then every thousandth, so that a
+// foreign cluster or a scanner cannot flood the log.
+void log_rejected_handshake(std::string_view remote, bool dialed, std::string_view why);
 
 class WebSocketLink final : public Link {
  public:
@@ -75,6 +80,17 @@ class WebSocketLink final : public Link {
   Task<HandshakeRead> read_handshake_frame(std::string_view expected_type);
   // Counts and logs a refused handshake and closes with a policy-violation close frame.
   Task<void> refuse(std::string_view remote, std::string why);
+  // The TLS handshake of a link whose stream is TLS. A failure the peer caused (OpenSSL refused
+  // its handshake: another secret, an unknown CA) is counted and logged as a refused handshake.
+  struct TlsOutcome {
+    std::string error;  // empty: the session is up and binding_ is set
+    bool refused = false;
+  };
+  Task<TlsOutcome> tls_handshake(std::string_view remote);
+  std::string dial_proof(std::string_view listener_nonce, std::string_view dialer_nonce,
+                         std::string_view dialer_instance) const;
+  std::string listen_proof(std::string_view dialer_nonce, std::string_view listener_nonce,
+                           std::string_view listener_instance) const;
 
   void establish();
   Task<void> run();
@@ -99,6 +115,7 @@ class WebSocketLink final : public Link {
   std::unique_ptr<LinkIo> io_;
 
   // Executor-side state.
+  std::string binding_;  // the TLS session's exported keying material, in every proof
   bool established_ = false;
   bool graceful_ = false;  // close() asked: flush, then a close frame
   bool aborted_ = false;   // ended: nothing more is read or written

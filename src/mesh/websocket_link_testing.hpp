@@ -3,6 +3,7 @@
 #pragma once
 
 #include "mesh/link.hpp"
+#include "mesh/link_tls.hpp"
 
 #include <plume/core/app.hpp>
 #include <plume/transport/server.hpp>
@@ -98,12 +99,21 @@ class Recorder {
   std::condition_variable cv_;
 };
 
+// A node's link settings with TLS keyed from `secret`, as a node has them by default.
 inline LinkSettings settings_for(std::string node, std::string secret) {
   LinkSettings settings;
+  settings.tls = make_link_tls(MeshTlsOptions{}, secret);
   settings.secret = std::move(secret);
   settings.self = {std::move(node), random_hex(), ""};
   // Heartbeat tests set their own; the others must not see a false timeout on a loaded machine.
   settings.heartbeat_timeout = 30s;
+  return settings;
+}
+
+// The same with plaintext links (mesh.tls: off), for peers that speak the protocol by hand.
+inline LinkSettings plaintext_settings_for(std::string node, std::string secret) {
+  LinkSettings settings = settings_for(std::move(node), std::move(secret));
+  settings.tls = nullptr;
   return settings;
 }
 

@@ -1,5 +1,5 @@
-// The mesh: nodes find each other (UDP multicast, Redis or a static list), link up over a
-// WebSocket at /_mesh that proves the cluster secret both ways, and offer their services to each
+// The mesh: nodes find each other (UDP multicast, Redis or a static list), link up over TLS and a
+// WebSocket at /_mesh that prove the cluster secret both ways, and offer their services to each
 // other. A node registers a proxy for every remote service it consumes; calls through the proxy
 // are balanced over the nodes offering the service, retried (find, get) or failed fast when a
 // node dies, bounded by deadlines and circuit breakers; service events travel back in an explicit
@@ -33,11 +33,25 @@ struct BreakerOptions {
   std::chrono::milliseconds half_open_after{10'000};
 };
 
+// How links are encrypted. Psk: TLS 1.3 keyed from the cluster secret (HKDF-SHA256 of it as an
+// external pre-shared key), so a node without the secret completes no TLS handshake. Certificates:
+// TLS 1.3 with mutual verification (each side's certificate chains to `ca`). Off: plaintext
+// WebSockets, readable and injectable by anyone on the path (a warning is logged at start).
+enum class MeshTlsMode { Psk, Certificates, Off };
+
+struct MeshTlsOptions {
+  MeshTlsMode mode = MeshTlsMode::Psk;
+  std::string cert;  // PEM certificate chain of this node (Certificates)
+  std::string key;   // PEM private key of `cert`
+  std::string ca;    // PEM CA certificates a peer's certificate must chain to
+};
+
 struct MeshOptions {
-  std::string secret;  // the cluster secret: announcements and link handshakes prove it
+  std::string secret;  // the cluster secret: announcements, link TLS and link handshakes prove it
+  MeshTlsOptions tls;
   // "udp", "static" or "redis://host:port[/db]".
   std::string discovery = "udp";
-  std::vector<std::string> peers;            // ws://host:port, for static discovery
+  std::vector<std::string> peers;            // ws://host:port or wss://host:port, for static discovery
   std::vector<std::string> publish = {"*"};  // globs of local service paths offered to the mesh
   std::vector<std::string> consume = {"*"};  // globs of remote service paths proxied here
   // This node's id in the mesh; empty = "<name>-<advertise>" when advertise is set, else
