@@ -1,6 +1,7 @@
 // Opening a link: the /_mesh route that accepts WebSocket upgrades, the dialer, and the
 // challenge / hello / welcome exchange of link.hpp in which each side proves the cluster secret.
 #include "mesh/websocket_link.hpp"
+#include "net/websocket_banner.hpp"
 #include "transport/server_routes.hpp"
 
 #include <plume/core/error.hpp>
@@ -70,6 +71,7 @@ void configure(websocket::stream<tcp::socket&>& ws, const LinkSettings& settings
   // heartbeats' job.
   ws.set_option(
       websocket::stream_base::timeout{settings.handshake_timeout, websocket::stream_base::none(), false});
+  ws.set_option(net::without_version_banner());  // the accepting side's 101
   ws.read_message_max(kHandshakeFrameMax);
   ws.write_buffer_bytes(kWriteBufferBytes);
   ws.auto_fragment(false);
