@@ -88,14 +88,33 @@ TEST_F(RestStatic, MissingFileIsPageNotFound) {
 
 TEST_F(RestStatic, TraversalOutOfThePublicDirectoryIsRefused) {
   TestServer server(use_messages, options());
+  // The server refuses these paths before any route sees them (a ".." above the root, or
+  // behind an encoded slash).
   for (std::string target : {"/../secret.txt", "/%2e%2e/secret.txt", "/docs/%2E%2E/%2e%2e/secret.txt",
                              "/..%2fsecret.txt", "/docs/../../secret.txt"}) {
     HttpClient client(server.port());
     client.send_raw("GET " + target + " HTTP/1.1\r\nHost: t\r\n\r\n");
     auto reply = client.read_reply();
-    EXPECT_EQ(reply.status, 403) << target;
+    EXPECT_EQ(reply.status, 400) << target;
+    EXPECT_EQ(reply.json().at("name"), "BadRequest") << target;
     EXPECT_EQ(reply.body.find("top secret"), std::string::npos) << target;
   }
+}
+
+TEST_F(RestStatic, DotfilesAreNotServed) {
+  fs::create_directories(base_ / "public" / ".git");
+  write(base_ / "public" / ".env", "PLUME_AUTH_SECRET=hunter2");
+  write(base_ / "public" / ".git" / "config", "[core]");
+  write(base_ / "public" / "docs" / ".htpasswd", "admin:x");
+  TestServer server(use_messages, options());
+  HttpClient client(server.port());
+  for (std::string target : {"/.env", "/.git/config", "/docs/.htpasswd", "/%2eenv", "/docs/../.env"}) {
+    client.send_raw("GET " + target + " HTTP/1.1\r\nHost: t\r\n\r\n");
+    auto reply = client.read_reply();
+    EXPECT_EQ(reply.status, 404) << target;
+    EXPECT_EQ(reply.json().at("name"), "NotFound") << target;
+  }
+  EXPECT_EQ(client.get("/docs/").status, 200);
 }
 
 TEST_F(RestStatic, SymlinkLeavingTheDirectoryIsRefused) {

@@ -401,6 +401,7 @@ Rule gateway() {
                           })},
               {"ws", boolean()},
               {"xfwd", boolean()},
+              {"forwarded", one_of({"drop", "keep"})},
               {"headers", map_of(text(), "a map of header names to values")},
               {"timeout", duration()},
               {"proxyTimeout", duration()},

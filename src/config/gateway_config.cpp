@@ -59,6 +59,8 @@ RouteOptions route_of(const std::string& key, const Json& value) {
   }
   if (auto v = member(o, "ws")) route.ws = v->as_bool();
   if (auto v = member(o, "xfwd")) route.xfwd = v->as_bool();
+  if (auto v = member(o, "forwarded"))
+    route.forwarded = text_of(*v) == "keep" ? ForwardedHeader::Keep : ForwardedHeader::Drop;
   if (auto v = member(o, "headers")) {
     for (const auto& [name, header] : v->get_object())
       route.headers.emplace_back(std::string(name), text_of(header));

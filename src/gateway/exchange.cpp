@@ -9,6 +9,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
 
 #include <limits>
 #include <random>
@@ -39,19 +41,25 @@ std::string ip_of(std::string_view remote) {
   return std::string(colon == std::string_view::npos ? remote : remote.substr(0, colon));
 }
 
-bool is_trusted(const Gateway::State& state, std::string_view ip) {
-  if (state.trusted_proxies.empty()) return false;
-  boost::system::error_code ec;
-  auto address = asio::ip::make_address(ip, ec);
-  if (ec) return false;
+bool is_trusted(const Gateway::State& state, const asio::ip::address& address) {
   for (const auto& block : state.trusted_proxies) {
     if (block.contains(address)) return true;
   }
   return false;
 }
 
+bool is_trusted(const Gateway::State& state, std::string_view ip) {
+  if (state.trusted_proxies.empty()) return false;
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(ip, ec);
+  if (ec) return false;
+  return is_trusted(state, address);
+}
+
 // The client is the last address in X-Forwarded-For that is not a trusted proxy, reading from
-// the right (the entries on the left are whatever the client claimed).
+// the right (the entries on the left are whatever the client claimed). A token that is no IP
+// address ends the walk: what lies left of it cannot be told apart from a client's invention,
+// so the client is the last address found (the peer when there is none).
 std::string client_ip_of(const Gateway::State& state, const http::fields& fields, const std::string& peer) {
   if (!is_trusted(state, peer)) return peer;
   std::string_view forwarded = fields["X-Forwarded-For"];
@@ -60,13 +68,27 @@ std::string client_ip_of(const Gateway::State& state, const http::fields& fields
     auto comma = forwarded.rfind(',');
     std::string_view hop = comma == std::string_view::npos ? forwarded : forwarded.substr(comma + 1);
     forwarded = comma == std::string_view::npos ? std::string_view{} : forwarded.substr(0, comma);
-    while (!hop.empty() && hop.front() == ' ') hop.remove_prefix(1);
-    while (!hop.empty() && hop.back() == ' ') hop.remove_suffix(1);
+    while (!hop.empty() && (hop.front() == ' ' || hop.front() == '\t')) hop.remove_prefix(1);
+    while (!hop.empty() && (hop.back() == ' ' || hop.back() == '\t')) hop.remove_suffix(1);
     if (hop.empty()) continue;
-    client = std::string(hop);
-    if (!is_trusted(state, client)) break;
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(hop, ec);
+    if (ec) break;
+    client = address.to_string();
+    if (!is_trusted(state, address)) break;
   }
   return client;
+}
+
+// The target without the query parameters named `key` (the others keep their encoding).
+std::string without_query_parameter(const std::string& target, std::string_view key) {
+  if (target.find('?') == std::string::npos) return target;
+  auto parsed = boost::urls::parse_origin_form(target);
+  if (!parsed) return target;
+  boost::urls::url url(*parsed);
+  url.params().erase(key);
+  if (url.params().empty()) url.remove_query();
+  return std::string(url.encoded_resource());
 }
 
 // The allowed origin to echo, or empty.
@@ -112,11 +134,17 @@ void prepare_upstream_request(Exchange& exchange, const TargetAddress& target) {
   auto& request = exchange.client.parser.get();
   const auto& options = exchange.route.options;
   std::string rewritten = exchange.route.rewriter.empty()
-                              ? exchange.original_target
-                              : exchange.route.rewriter.apply(exchange.original_target);
+                              ? exchange.upstream_target
+                              : exchange.route.rewriter.apply(exchange.upstream_target);
   request.target(join_upstream_target(target.base_path, rewritten));
   // HTTP/1.1 upstream whatever the client spoke, so that the connection can be kept alive.
   request.version(11);
+  // The gateway frames the body it sends: the session admitted only chunked or Content-Length,
+  // and the serializer writes chunks anew for a chunked body.
+  if (exchange.client.parser.chunked()) {
+    request.erase(http::field::transfer_encoding);
+    request.chunked(true);
+  }
   if (options.change_origin) request.set(http::field::host, target.host_header);
 }
 
@@ -148,6 +176,7 @@ Task<bool> serve_exchange(std::shared_ptr<Gateway::State> state, net::StreamExch
   }
   const std::string method(request.method_string());
   exchange.original_target = std::string(full_target);
+  exchange.upstream_target = exchange.original_target;
   const std::string& target_for_log = exchange.original_target;
   client.parser.body_limit(route.options.body_limit > 0 ? route.options.body_limit
                                                         : std::numeric_limits<std::uint64_t>::max());
@@ -245,7 +274,15 @@ Task<bool> serve_exchange(std::shared_ptr<Gateway::State> state, net::StreamExch
   if (route.options.strip_authorization) {
     request.erase(http::field::authorization);
     request.erase(state->options.apikey_header);
+    // A key in the query would otherwise reach the upstream, and its access log.
+    if (route.options.auth == AuthMode::ApiKey) {
+      exchange.upstream_target =
+          without_query_parameter(exchange.upstream_target, state->options.apikey_query);
+    }
   }
+  // The gateway writes no Forwarded header of its own, so a client's would reach the upstream as
+  // if the gateway vouched for it.
+  if (route.options.forwarded == ForwardedHeader::Drop) request.erase(http::field::forwarded);
 
   const bool upgrade = beast::iequals(request[http::field::upgrade], "websocket");
   remove_hop_by_hop(request, upgrade && route.options.ws);
@@ -259,6 +296,10 @@ Task<bool> serve_exchange(std::shared_ptr<Gateway::State> state, net::StreamExch
     if (!trusted || request.find("X-Forwarded-Host") == request.end()) {
       request.set("X-Forwarded-Host", std::string(request[http::field::host]));
     }
+    request.set("X-Real-IP", exchange.client_ip);
+  } else {
+    // Without xfwd the gateway says nothing about the client, and lets no client say it instead.
+    request.erase("X-Real-IP");
   }
   for (const auto& [name, value] : route.options.headers) request.set(name, value);
 

@@ -28,7 +28,8 @@ struct Exchange {
   net::StreamExchange& client;
   const CompiledRoute& route;
   std::string request_id;
-  std::string original_target;  // the client's request target, before any rewrite
+  std::string original_target;  // the client's request target (normalised), for the log
+  std::string upstream_target;  // what goes upstream before pathRewrite: a query apikey stripped
   std::string client_ip;        // after trustedProxies
   std::string peer_ip;          // the socket's
   bool client_keep_alive = true;

@@ -4,6 +4,8 @@
 // any body size and chunked bodies stay chunked.
 #include "gateway/exchange.hpp"
 
+#include "net/request_head.hpp"
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
@@ -51,6 +53,7 @@ enum class Outcome {
   ClientGone,    // the client broke off: nothing more to say to it
   TooLarge,      // the request body passed the route's limit
   BrokenMidway,  // the response had started: the client connection can only be cut
+  Unframeable,   // the response's Transfer-Encoding is one the gateway cannot frame again
 };
 
 struct Attempt {
@@ -159,6 +162,20 @@ Task<Attempt> attempt(Exchange& exchange, Target& target, tcp::socket& upstream,
     break;
   }
   auto& response = response_parser->get();
+  // The gateway sent no TE, so an upstream may use no transfer coding but chunked (RFC 9110
+  // 10.1.4), which the gateway decodes and writes anew. Anything else has a length the gateway
+  // cannot know, or would reach the client with a framing the gateway did not produce.
+  if (response.find(http::field::transfer_encoding) != response.end()) {
+    auto codings = net::transfer_codings(response);
+    if (codings.size() != 1 || !beast::iequals(codings.front(), "chunked")) {
+      result.outcome = Outcome::Unframeable;
+      result.detail = "Transfer-Encoding: " + std::string(response[http::field::transfer_encoding]);
+      target.report_failure("unframeable response (" + result.detail + ")");
+      co_return result;
+    }
+    response.erase(http::field::transfer_encoding);
+    response.chunked(true);
+  }
   const unsigned status = response.result_int();
   if (status >= 500) {
     target.report_failure("status " + std::to_string(status));
@@ -317,6 +334,14 @@ Task<bool> proxy_http(Exchange& exchange) {
           spdlog::warn("event=upstream_failed request_id={} target={} error=\"{}\"", exchange.request_id,
                        target.address().url, result.detail);
           co_return false;
+        case Outcome::Unframeable: {
+          spdlog::warn("event=upstream_failed request_id={} target={} error=\"unframeable response: {}\"",
+                       exchange.request_id, target.address().url, result.detail);
+          auto reply_op =
+              reply_error(exchange, bad_gateway("The upstream's response cannot be relayed: it has " +
+                                                result.detail + "; only chunked is relayed"));
+          co_return co_await std::move(reply_op);
+        }
         case Outcome::TooLarge: {
           auto reply_op =
               reply_error(exchange, payload_too_large("Request body is larger than " +

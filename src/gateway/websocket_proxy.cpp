@@ -3,6 +3,8 @@
 // the gateway then copies bytes both ways without reading the frames, until either side closes.
 #include "gateway/exchange.hpp"
 
+#include "net/request_head.hpp"
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
@@ -10,6 +12,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/serializer.hpp>
@@ -119,8 +122,20 @@ Task<bool> proxy_websocket(Exchange& exchange) {
   exchange.status = static_cast<int>(response.result_int());
   response.set("X-Request-Id", exchange.request_id);
   for (const auto& [name, value] : exchange.response_headers) response.set(name, value);
+  // The handshake names no library version, whoever answered it (net/websocket_banner.hpp).
+  response.erase(http::field::server);
   if (response.result() != http::status::switching_protocols) {
-    // Refused: the client gets the upstream's answer as is, and the connection ends.
+    // Refused: the client gets the upstream's answer as is, and the connection ends. The body
+    // was read whole, so the gateway frames it with a Content-Length of its own; a coding other
+    // than chunked was not decoded and cannot be relayed.
+    auto codings = net::transfer_codings(response);
+    if (!codings.empty() && (codings.size() != 1 || !beast::iequals(codings.front(), "chunked"))) {
+      auto op = reply_error(exchange, bad_gateway("The upstream's answer to the WebSocket upgrade cannot be "
+                                                  "relayed: it has Transfer-Encoding: " +
+                                                  std::string(response[http::field::transfer_encoding])));
+      co_return co_await std::move(op);
+    }
+    response.erase(http::field::transfer_encoding);
     remove_hop_by_hop(response, false);
     response.keep_alive(false);
     response.prepare_payload();

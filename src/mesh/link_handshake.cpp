@@ -3,6 +3,7 @@
 // the cluster secret.
 #include "mesh/link_tls.hpp"
 #include "mesh/websocket_link.hpp"
+#include "net/websocket_banner.hpp"
 #include "transport/server_routes.hpp"
 
 #include <plume/core/error.hpp>
@@ -108,6 +109,7 @@ void configure(websocket::stream<net::PlainOrTlsStream>& ws, const LinkSettings&
   // heartbeats' job.
   ws.set_option(
       websocket::stream_base::timeout{settings.handshake_timeout, websocket::stream_base::none(), false});
+  ws.set_option(net::without_version_banner());  // the accepting side's 101
   ws.read_message_max(kHandshakeFrameMax);
   ws.write_buffer_bytes(kWriteBufferBytes);
   ws.auto_fragment(false);

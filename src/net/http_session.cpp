@@ -1,6 +1,7 @@
 // One connection, one coroutine, as in Beast's examples: a timeout before every read, requests
 // answered one after the other (so pipelined requests are answered in order), keep-alive unless
 // the client or a stopping server says otherwise.
+#include "net/request_head.hpp"
 #include "net/worker.hpp"
 
 #include <spdlog/spdlog.h>
@@ -108,6 +109,28 @@ beast::error_code parse_buffered(http::request_parser<http::string_body>& parser
   return {};
 }
 
+// RFC 9112 2.2: empty lines before a request line are ignored (a client may end a body with an
+// extra CRLF). The number of leading CRLF or LF bytes in the buffer.
+std::size_t empty_line_prefix(const beast::flat_buffer& buffer) {
+  std::string_view data(static_cast<const char*>(buffer.data().data()), buffer.size());
+  std::size_t n = 0;
+  while (n < data.size()) {
+    if (data[n] == '\n') {
+      ++n;
+    } else if (data[n] == '\r' && n + 1 < data.size() && data[n + 1] == '\n') {
+      n += 2;
+    } else {
+      break;
+    }
+  }
+  return n;
+}
+
+// The buffer holds the start of a request line (a lone CR may still become an empty line).
+bool request_started(const beast::flat_buffer& buffer) {
+  return buffer.size() > 1 || (buffer.size() == 1 && *static_cast<const char*>(buffer.data().data()) != '\r');
+}
+
 std::string remote_of(const tcp::socket& socket) {
   beast::error_code ec;
   auto endpoint = socket.remote_endpoint(ec);
@@ -151,15 +174,32 @@ Task<void> run_session(Worker& worker, tcp::socket accepted) {
 
     // The wait for a request: header_timeout on a new connection, idle_timeout between
     // keep-alive requests; once bytes arrive the head must complete within header_timeout.
-    if (buffer.size() == 0) {
-      registration.expires_after(first ? options.header_timeout : options.idle_timeout);
+    // Empty lines do not start a request, but they count against the header limit.
+    bool waiting = false;
+    bool ended = false;
+    std::size_t empty_lines = 0;
+    for (;;) {
+      const std::size_t skipped = empty_line_prefix(buffer);
+      buffer.consume(skipped);
+      empty_lines += skipped;
+      if (empty_lines > options.header_limit) {
+        ended = true;
+        break;
+      }
+      if (request_started(buffer)) break;
+      if (!waiting) {
+        registration.expires_after(first ? options.header_timeout : options.idle_timeout);
+        waiting = true;
+      }
       auto [ec, n] = co_await socket.async_read_some(buffer.prepare(kReadChunk), kUseTuple);
-      if (ec) break;
+      if (ec) {
+        ended = true;
+        break;
+      }
       buffer.commit(n);
-      if (!first) registration.expires_after(options.header_timeout);
-    } else if (!first) {
-      registration.expires_after(options.header_timeout);
     }
+    if (ended) break;
+    if (!first) registration.expires_after(options.header_timeout);
 
     parser.emplace();
     parser->header_limit(static_cast<std::uint32_t>(options.header_limit));
@@ -183,6 +223,12 @@ Task<void> run_session(Worker& worker, tcp::socket accepted) {
         }
         break;
       }
+    }
+    // Before any route sees the request, streamed ones included: a framing a proxy and its
+    // upstream could read differently, an ambiguous Host, a path that is not canonical.
+    if (auto refused = admit_request_head(parser->get())) {
+      co_await reject(*refused, parser->get().version());
+      break;
     }
     registration.set_busy(true);
 

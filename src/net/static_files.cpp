@@ -87,14 +87,20 @@ StaticFiles::StaticFiles(const fs::path& root) {
 std::optional<fs::path> StaticFiles::resolve(std::string_view url_path) const {
   auto decoded = percent_decode(url_path);
   if (!decoded) throw Error(ErrorCode::BadRequest, "Malformed URL path");
-  // serve-static's rule: a ".." segment is refused outright, before touching the file system.
+  // serve-static's rules: a ".." segment is refused outright, before touching the file system;
+  // any other segment starting with a dot (.env, .git/config) is not served, as with its
+  // default `dotfiles: "ignore"`: such files hold secrets and tool state, not pages.
   std::string_view rest = *decoded;
+  bool dotfile = false;
   for (std::size_t start = 0; start <= rest.size();) {
     auto end = rest.find_first_of("/\\", start);
     if (end == std::string_view::npos) end = rest.size();
-    if (rest.substr(start, end - start) == "..") throw Error(ErrorCode::Forbidden, "Forbidden");
+    auto segment = rest.substr(start, end - start);
+    if (segment == "..") throw Error(ErrorCode::Forbidden, "Forbidden");
+    if (segment.starts_with('.') && segment != ".") dotfile = true;
     start = end + 1;
   }
+  if (dotfile) return std::nullopt;
   while (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
 
   std::error_code ec;

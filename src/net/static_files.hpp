@@ -1,6 +1,7 @@
 // StaticFiles serves a public directory at "/": GET and HEAD, index.html for directories,
-// Content-Type by extension, and no way out of the directory (".." after percent-decoding is
-// refused, and the resolved path must stay under the canonical root).
+// Content-Type by extension, no dotfiles (a segment starting with '.' is not found), and no way
+// out of the directory (".." after percent-decoding is refused, and the resolved path must stay
+// under the canonical root).
 #pragma once
 
 #include "net/http_types.hpp"

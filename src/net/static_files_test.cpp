@@ -44,6 +44,20 @@ TEST_F(StaticFilesTest, DotDotSegmentsAreForbiddenEvenEncoded) {
   EXPECT_THROW(files.resolve("/sub/..%5c..%5coutside.txt"), Error);
 }
 
+TEST_F(StaticFilesTest, DotfilesResolveToNothing) {
+  fs::create_directories(base_ / "public" / ".git");
+  std::ofstream(base_ / "public" / ".env") << "SECRET=1";
+  std::ofstream(base_ / "public" / ".git" / "config") << "[core]";
+  std::ofstream(base_ / "public" / "sub" / ".hidden") << "x";
+  StaticFiles files(base_ / "public");
+  EXPECT_FALSE(files.resolve("/.env"));
+  EXPECT_FALSE(files.resolve("/%2eenv"));
+  EXPECT_FALSE(files.resolve("/.git/config"));
+  EXPECT_FALSE(files.resolve("/.git/"));
+  EXPECT_FALSE(files.resolve("/sub/.hidden"));
+  EXPECT_TRUE(files.resolve("/sub/a%20b.txt"));
+}
+
 TEST_F(StaticFilesTest, MissingFilesResolveToNothing) {
   StaticFiles files(base_ / "public");
   EXPECT_FALSE(files.resolve("/missing.txt"));

@@ -85,6 +85,9 @@ struct Server::Impl {
 
 Task<net::Response> Server::Impl::handle(net::Request& request, const net::ConnectionInfo& connection) {
   auto started = std::chrono::steady_clock::now();
+  // The session admitted the head before this (net/request_head.hpp): the target is origin-form
+  // with a normalised path, so a route's prefix means the same here, in select_stream and to
+  // whatever the route hands the request on to.
   std::string_view target = request.target();
   auto question = target.find('?');
   std::string_view path = target.substr(0, question);

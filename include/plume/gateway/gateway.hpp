@@ -33,6 +33,9 @@ enum class Balance { RoundRobin, LeastConnections, Hash };
 enum class AuthMode { None, Jwt, ApiKey };
 enum class LimitBy { Consumer, Ip, Header };
 enum class LimitStore { Local, Redis };
+// What happens to a client's RFC 7239 Forwarded header: the gateway does not write one, so by
+// default a client's claim is dropped rather than reaching the upstream as if it were vouched for.
+enum class ForwardedHeader { Drop, Keep };
 
 // Active checks (when `path` is set): GET path on every target each `interval`; `healthy`
 // successes in a row (2xx or 3xx) bring a target up, `unhealthy` failures in a row take it down.
@@ -79,8 +82,9 @@ struct RouteOptions {
   bool change_origin = false;  // Host: the target's host instead of the client's
   // Regex -> replacement on the path and query, only the first matching rule applies.
   std::vector<std::pair<std::string, std::string>> path_rewrite;
-  bool ws = false;                                           // proxy WebSocket upgrades
-  bool xfwd = true;                                          // X-Forwarded-For, -Proto, -Host
+  bool ws = false;   // proxy WebSocket upgrades
+  bool xfwd = true;  // X-Forwarded-For, -Proto, -Host and X-Real-IP
+  ForwardedHeader forwarded = ForwardedHeader::Drop;
   std::vector<std::pair<std::string, std::string>> headers;  // set on the upstream request
   // Client side: the request must arrive within this (0: the server's limits).
   std::chrono::milliseconds timeout{0};

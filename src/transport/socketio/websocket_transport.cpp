@@ -1,5 +1,7 @@
 #include "transport/socketio/websocket_transport.hpp"
 
+#include "net/websocket_banner.hpp"
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -193,6 +195,7 @@ Task<void> serve_websocket(tcp::socket& socket, beast::flat_buffer& buffer, net:
   auto link = std::static_pointer_cast<Link>(link_base);
   WebSocket ws(socket);
   ws.set_option(websocket::stream_base::timeout{kHandshakeTimeout, websocket::stream_base::none(), false});
+  ws.set_option(net::without_version_banner());
   ws.read_message_max(options.max_payload);
   // A client sends nothing before the 101 (RFC 6455 4.1), so no bytes may follow the request.
   bool accepted = buffer.size() == 0;
