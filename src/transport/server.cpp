@@ -37,6 +37,13 @@ std::size_t body_bytes(const net::Response& response) {
   return 0;
 }
 
+// Metrics label values come from what the node serves, never from the request: a method token
+// Beast does not know is "other", as is a request that reached none of the node's endpoints.
+std::string verb_label(const net::Request& request) {
+  if (request.method() == http::verb::unknown) return "other";
+  return std::string(request.method_string());
+}
+
 int status_of(const net::Response& response) {
   return std::visit(
       [](const auto& r) {
@@ -104,7 +111,8 @@ Task<net::Response> Server::Impl::handle(net::Request& request, const net::Conne
     }
     response = net::error_response(error, request.version(), request.keep_alive());
   }
-  if (method.empty()) method = std::string(request.method_string());
+  if (service.empty()) service = "other";
+  if (method.empty()) method = verb_label(request);
 
   std::visit(
       [&](auto& r) {
@@ -135,6 +143,7 @@ Task<net::Response> Server::Impl::route(net::Request& request, const net::Connec
 
   bool is_read = request.method() == http::verb::get || request.method() == http::verb::head;
   if (is_read) {
+    if (path == "/healthz" || path == "/readyz" || path == "/metrics") service = path;
     if (path == "/healthz") co_return health_response(request);
     if (path == "/readyz") co_return readiness_response(request, readiness);
     if (path == "/metrics") {
@@ -162,7 +171,10 @@ Task<net::Response> Server::Impl::route(net::Request& request, const net::Connec
   }
 
   if (is_read && static_files) {
-    if (auto file = static_files->serve(request, path)) co_return std::move(*file);
+    if (auto file = static_files->serve(request, path)) {
+      service = "public";
+      co_return std::move(*file);
+    }
   }
   throw not_found("Page not found", JsonObject{{"url", request.target()}});
 }
