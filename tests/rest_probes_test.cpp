@@ -111,5 +111,70 @@ TEST(RestProbes, MetricsSeriesStayBoundedWhateverClientsSend) {
   EXPECT_EQ(text.find("mX1"), std::string::npos);
 }
 
+// Without an admin section the node's internals answer only clients on the node itself: a
+// request relayed by a proxy (it carries X-Forwarded-For) is refused, /healthz and /readyz are not.
+TEST(RestProbes, MetricsAndMeshNodesRefuseRelayedRequestsByDefault) {
+  TestServer server([](App& app) {
+    use_messages(app);
+    app.use("mesh/nodes", store::make_memory_service({}));
+  });
+  HttpClient client(server.port());
+  EXPECT_EQ(client.get("/metrics").status, 200u);
+  EXPECT_EQ(client.get("/mesh/nodes").status, 200u);
+  const testing::Headers relayed = {{"X-Forwarded-For", "203.0.113.7"}};
+  const auto metrics = client.get("/metrics", relayed);
+  EXPECT_EQ(metrics.status, 403u) << metrics.body;
+  EXPECT_EQ(metrics.json().at("name"), "Forbidden");
+  EXPECT_EQ(client.get("/mesh/nodes", relayed).status, 403u);
+  EXPECT_EQ(client.get("/mesh/nodes", {{"Forwarded", "for=203.0.113.7"}}).status, 403u);
+  EXPECT_EQ(client.get("/healthz", relayed).status, 200u);
+  EXPECT_EQ(client.get("/readyz", relayed).status, 200u);
+  EXPECT_EQ(client.get("/messages", relayed).status, 200u);
+}
+
+// sha256("let-me-in")
+constexpr std::string_view kTokenSha256 = "a3ee786b5707c27d42570785081ec17f5c7db9262a01366af362a1aa61a420b9";
+
+TEST(RestProbes, AnAdminListenerServesTheInternalsWhichTheMainPortKeepsForTheToken) {
+  auto options = testing::test_server_options();
+  options.admin.port = 0;
+  options.admin.token_sha256 = std::string(kTokenSha256);
+  TestServer server(
+      [](App& app) {
+        use_messages(app);
+        app.use("mesh/nodes", store::make_memory_service({}));
+      },
+      options);
+  ASSERT_NE(server.server().admin_port(), 0u);
+  ASSERT_NE(server.server().admin_port(), server.port());
+  HttpClient admin(server.server().admin_port());
+  EXPECT_EQ(admin.get("/metrics").status, 200u);
+  EXPECT_EQ(admin.get("/mesh/nodes").status, 200u);
+  EXPECT_EQ(admin.get("/healthz").status, 200u);
+  EXPECT_EQ(admin.get("/readyz").status, 200u);
+  EXPECT_EQ(admin.get("/messages").status, 404u) << "the admin listener serves no services";
+
+  HttpClient main(server.port());
+  EXPECT_EQ(main.get("/metrics").status, 403u) << "not even to loopback clients";
+  EXPECT_EQ(main.get("/mesh/nodes").status, 403u);
+  EXPECT_EQ(main.get("/metrics", {{"Authorization", "Bearer wrong"}}).status, 403u);
+  EXPECT_EQ(main.get("/metrics", {{"Authorization", "Bearer let-me-in"}}).status, 200u);
+  EXPECT_EQ(main.get("/mesh/nodes", {{"Authorization", "Bearer let-me-in"}}).status, 200u);
+  EXPECT_EQ(main.get("/healthz").status, 200u);
+  EXPECT_EQ(main.get("/readyz").status, 200u);
+}
+
+TEST(RestProbes, TheAdminTokenOpensTheInternalsToRelayedRequests) {
+  auto options = testing::test_server_options();
+  options.admin.token_sha256 = std::string(kTokenSha256);
+  TestServer server(use_messages, options);
+  HttpClient client(server.port());
+  EXPECT_EQ(client.get("/metrics", {{"X-Forwarded-For", "203.0.113.7"}}).status, 403u);
+  EXPECT_EQ(
+      client.get("/metrics", {{"X-Forwarded-For", "203.0.113.7"}, {"Authorization", "Bearer let-me-in"}})
+          .status,
+      200u);
+}
+
 }  // namespace
 }  // namespace plume

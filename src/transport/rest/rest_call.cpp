@@ -1,6 +1,7 @@
 #include "transport/rest/rest_call.hpp"
 
 #include "net/static_files.hpp"
+#include "transport/admin_access.hpp"
 #include "transport/rest/query_string.hpp"
 #include "transport/rest/rest_request.hpp"
 
@@ -72,7 +73,8 @@ bool is_falsy(const Json& value) noexcept {
 }
 
 Task<net::StringResponse> call_service(App& app, RouteMatch& match, const net::Request& request,
-                                       std::string_view query_text, std::string& method) {
+                                       std::string_view query_text, const net::ConnectionInfo& connection,
+                                       std::string& method) {
   ServiceEntry& entry = *match.entry;
   std::string requested = service_method_for(request, match.id.has_value());
   // A custom method may only be reached through X-Service-Method on POST, and only when the
@@ -99,6 +101,7 @@ Task<net::StringResponse> call_service(App& app, RouteMatch& match, const net::R
   }
   params.route = std::move(match.route);
   params.authentication = parse_authorization(request[http::field::authorization]);
+  params.extra["ip"] = std::string(address_of(connection.remote));
 
   if (method != "find" && method != "get" && method != "remove") {
     context.data = request_body(request);
