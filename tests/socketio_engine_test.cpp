@@ -291,5 +291,45 @@ TEST(SocketIoEngine, ServerStopAnswersAParkedPollWithClose) {
   EXPECT_EQ(parked.get().body, "1");
 }
 
+// 1000 sessions that never CONNECT (the default cap) hold their memory until their connect
+// timeout; past that a handshake answers 503 at once.
+TEST(SocketIoEngine, HandshakesPastTheUnconnectedSessionCapAreRefusedWith503) {
+  TestServer server([](App&) {});
+  HttpClient http(server.port());
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_EQ(http.get("/socket.io/?EIO=4&transport=polling").status, 200u) << i;
+  }
+  const auto refused = http.get("/socket.io/?EIO=4&transport=polling");
+  EXPECT_EQ(refused.status, 503u) << refused.body;
+  EXPECT_EQ(refused.json().at("name"), "Unavailable");
+  // A WebSocket handshake is refused too.
+  EXPECT_THROW(WsClient(server.port(), "/socket.io/?EIO=4&transport=websocket"), std::runtime_error);
+}
+
+TEST(SocketIoEngine, TheSessionCapsAreConfigurableAndAConnectedClientFreesItsUnconnectedSlot) {
+  auto options = testing::test_server_options();
+  options.socketio.max_sessions = 3;
+  options.socketio.max_unconnected = 2;
+  TestServer server([](App&) {}, options);
+  PollingClient first(server.port());
+  PollingClient second(server.port());
+  ASSERT_EQ(first.handshake().status, 200u);
+  ASSERT_EQ(second.handshake().status, 200u);
+  HttpClient http(server.port());
+  EXPECT_EQ(http.get("/socket.io/?EIO=4&transport=polling").status, 503u) << "two unconnected sessions";
+  first.post("40");
+  first.get_until([](const std::string& p) { return p.rfind("40", 0) == 0; });
+  PollingClient third(server.port());
+  EXPECT_EQ(third.handshake().status, 200u) << "the connected client no longer counts as unconnected";
+  EXPECT_EQ(http.get("/socket.io/?EIO=4&transport=polling").status, 503u) << "three sessions in all";
+  // A session that closes gives its place back.
+  second.post("1");
+  for (int i = 0; i < 50; ++i) {
+    if (http.get("/socket.io/?EIO=4&transport=polling").status == 200u) return;
+    std::this_thread::sleep_for(20ms);
+  }
+  ADD_FAILURE() << "the closed session's place was not given back";
+}
+
 }  // namespace
 }  // namespace plume

@@ -146,6 +146,17 @@ TEST(SocketIoFeathers, QueryKeepsItsJsonTypesAndParamsNameTheSocket) {
   EXPECT_EQ(ack[1].at("host"), true);
 }
 
+TEST(SocketIoFeathers, TheMeshNodeListIsNotServedToSockets) {
+  TestServer server([](App& app) {
+    setup(app);
+    app.use("mesh/nodes", store::make_memory_service({}));
+  });
+  ConnectedWs ws(server.port());
+  ws.send(R"(428["find","mesh/nodes",{}])");
+  auto ack = ack_args(ws.read_until([](const std::string& f) { return starts_with(f, "438"); }), "438");
+  EXPECT_EQ(ack[0].at("name"), "Forbidden");
+}
+
 TEST(SocketIoFeathers, FireAndForgetCallsStillRun) {
   TestServer server(setup);
   ConnectedWs ws(server.port());

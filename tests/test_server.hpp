@@ -82,9 +82,17 @@ using Headers = std::initializer_list<std::pair<std::string, std::string>>;
 class HttpClient {
  public:
   explicit HttpClient(std::uint16_t port, std::chrono::milliseconds timeout = 5s)
+      : HttpClient(port, "", timeout) {}
+  // From another loopback address (127.0.0.2...), for tests of per-client limits.
+  HttpClient(std::uint16_t port, const std::string& source_address, std::chrono::milliseconds timeout = 5s)
       : stream_(ioc_), timeout_(timeout) {
     boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address("127.0.0.1"), port);
     boost::beast::error_code ec;
+    if (!source_address.empty()) {
+      auto& socket = stream_.socket();
+      socket.open(boost::asio::ip::tcp::v4());
+      socket.bind({boost::asio::ip::make_address(source_address), 0});
+    }
     stream_.expires_after(timeout_);
     stream_.async_connect(endpoint, [&](boost::beast::error_code e) { ec = e; });
     drive();

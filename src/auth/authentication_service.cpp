@@ -3,6 +3,8 @@
 // authentication/src/jwt.ts), messages and result shapes as a Feathers 5 server answers.
 #include <plume/auth/authentication.hpp>
 
+#include "auth/login_throttle.hpp"
+
 #include <plume/core/channels.hpp>
 #include <plume/core/connection.hpp>
 #include <plume/core/error.hpp>
@@ -55,11 +57,28 @@ const std::string& dummy_hash(int cost) {
   return hash;
 }
 
+// The client address the transport put on params (Feathers apps' params.ip).
+std::string client_address(const Params& params) {
+  const auto* ip = params.extra.if_contains("ip");
+  return ip != nullptr && ip->is_string() ? std::string(ip->get_string()) : std::string();
+}
+
+Error too_many_failed_logins(std::chrono::milliseconds wait) {
+  const auto seconds = std::max<std::int64_t>(1, std::chrono::ceil<std::chrono::seconds>(wait).count());
+  return too_many_requests("Too many failed logins; try again in " + std::to_string(seconds) + " seconds",
+                           JsonObject{{"retryAfter", seconds}});
+}
+
 }  // namespace
 
-AuthenticationService::AuthenticationService(AuthenticationOptions options) : options_(std::move(options)) {
+AuthenticationService::AuthenticationService(AuthenticationOptions options)
+    : options_(std::move(options)),
+      hashing_(std::make_unique<PasswordHashing>(options_.hashing)),
+      throttle_(std::make_unique<LoginThrottle>(options_.throttle)) {
   options_.jwt.secret = options_.secret;
 }
+
+AuthenticationService::~AuthenticationService() = default;
 
 std::vector<std::string> AuthenticationService::default_methods() const { return {"create", "remove"}; }
 
@@ -156,6 +175,19 @@ Task<Json> AuthenticationService::authenticate_local(const Json& data, const Par
       username == nullptr || !username->is_string()) {
     throw not_authenticated(std::string(kInvalidLogin));
   }
+  // Only calls from outside are throttled: internal callers are the node's own code.
+  const bool throttled = params.is_external();
+  const std::string address = client_address(params);
+  const std::string account(username->get_string());
+  if (throttled) {
+    if (const auto wait = throttle_->retry_after(address, account); wait.count() > 0) {
+      throw too_many_failed_logins(wait);
+    }
+  }
+  const auto failed = [&] {
+    if (throttled) throttle_->record_failure(address, account);
+    return not_authenticated(std::string(kInvalidLogin));
+  };
 
   Params find;
   find.query = JsonObject{{local.username_field, *username}, {"$limit", 1}};
@@ -167,17 +199,17 @@ Task<Json> AuthenticationService::authenticate_local(const Json& data, const Par
   const Json* list = &found;
   if (const Json* data_member = member(found, "data")) list = data_member;
 
-  App& app = application();
   const int cost = local.hash_cost;
   if (!list->is_array() || list->get_array().empty()) {
-    co_await app.workers().run([cost] { (void)verify_password_blocking("", dummy_hash(cost)); });
-    throw not_authenticated(std::string(kInvalidLogin));
+    co_await hashing_->run([cost] { (void)verify_password_blocking("", dummy_hash(cost)); });
+    throw failed();
   }
   Json entity = list->get_array().front();
   const std::string hash = string_member(entity, local.password_field);
-  if (hash.empty()) throw not_authenticated(std::string(kInvalidLogin));
-  const bool matches = co_await verify_password(app.workers(), std::string(password->get_string()), hash);
-  if (!matches) throw not_authenticated(std::string(kInvalidLogin));
+  if (hash.empty()) throw failed();
+  const bool matches = co_await hashing_->verify(std::string(password->get_string()), hash);
+  if (!matches) throw failed();
+  if (throttled) throttle_->record_success(account);
 
   JsonObject result{{"authentication", JsonObject{{"strategy", "local"}}}};
   if (options_.entity) {

@@ -5,6 +5,9 @@
 
 #include <plume/core/error.hpp>
 
+#include <algorithm>
+#include <thread>
+
 #include <crypt.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -72,6 +75,45 @@ bool verify_password_blocking(std::string_view password, std::string_view hash) 
   const std::size_t length = std::strlen(hashed);
   // $2y$ and $2a$ hashes come back with their own prefix, so the strings compare as they are.
   return length == hash.size() && CRYPTO_memcmp(hashed, hash.data(), length) == 0;
+}
+
+namespace {
+
+std::size_t hashing_threads(std::size_t configured) {
+  if (configured != 0) return configured;
+  return std::max<std::size_t>(1, std::thread::hardware_concurrency() / 2);
+}
+
+}  // namespace
+
+PasswordHashing::PasswordHashing(PasswordHashingOptions options)
+    : pool_(hashing_threads(options.threads)), max_pending_(pool_.size() + options.max_waiting) {}
+
+PasswordHashing::~PasswordHashing() { pool_.stop(); }
+
+Task<void> PasswordHashing::run(std::function<void()> work) {
+  if (pending_.fetch_add(1) >= max_pending_) {
+    pending_.fetch_sub(1);
+    throw unavailable("Too many password checks are waiting; try again shortly",
+                      JsonObject{{"retryAfter", 1}});
+  }
+  struct Release {
+    std::atomic<std::size_t>& pending;
+    ~Release() { pending.fetch_sub(1); }
+  } release{pending_};
+  co_await pool_.run(std::move(work));
+}
+
+Task<std::string> PasswordHashing::hash(std::string password, int cost) {
+  std::string result;
+  co_await run([&] { result = hash_password_blocking(password, cost); });
+  co_return result;
+}
+
+Task<bool> PasswordHashing::verify(std::string password, std::string hash) {
+  bool result = false;
+  co_await run([&] { result = verify_password_blocking(password, hash); });
+  co_return result;
 }
 
 Task<std::string> hash_password(WorkerPool& workers, std::string password, int cost) {

@@ -7,6 +7,11 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <future>
 #include <thread>
 
 namespace plume::auth {
@@ -79,6 +84,44 @@ TEST(Password, TaskVersionsRunOnTheWorkerPoolNotTheCaller) {
   EXPECT_TRUE(ok);
   EXPECT_NE(ran_on, caller);
   workers.stop();
+}
+
+// One thread and one waiting place: with both taken, a third hash fails at once with 503
+// instead of queueing, and the pool takes work again once they are done.
+TEST(PasswordHashing, AFullQueueIsRefusedAtOnceWithUnavailable) {
+  PasswordHashing hashing({.threads = 1, .max_waiting = 1});
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  boost::asio::io_context io;
+  int finished = 0;
+  for (int i = 0; i < 2; ++i) {
+    boost::asio::co_spawn(
+        io,
+        [&]() -> Task<void> {
+          co_await hashing.run([released] { released.wait(); });
+          ++finished;
+        },
+        boost::asio::detached);
+  }
+  io.poll();  // both jobs are in the pool: one runs, one waits
+  int status = 0;
+  boost::asio::co_spawn(
+      io,
+      [&]() -> Task<void> {
+        try {
+          co_await hashing.verify("secret", std::string(kBcryptjsHash));
+        } catch (const Error& error) {
+          status = error.status();
+          EXPECT_EQ(error.data().at("retryAfter"), 1);
+        }
+      },
+      boost::asio::detached);
+  io.poll();
+  EXPECT_EQ(status, 503);
+  release.set_value();
+  io.run();
+  EXPECT_EQ(finished, 2);
+  EXPECT_TRUE(testing::run_sync(hashing.verify("secret", std::string(kBcryptjsHash))));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // listeners receive, and never usable in an external query.
 #include <plume/auth/secret_fields.hpp>
 
+#include <plume/auth/authentication.hpp>
 #include <plume/core/app.hpp>
 #include <plume/core/error.hpp>
 
@@ -85,10 +86,16 @@ Hooks secret_field_hooks(std::vector<std::string> names, int cost) {
     std::vector<Json*> values;
     collect(context.data, fields, values);
     if (values.empty()) co_return;
-    // bcrypt is slow by design: never on an I/O thread.
-    co_await context.app.workers().run([&values, cost] {
+    // bcrypt is slow by design: never on an I/O thread, and on the authentication service's
+    // hashing pool when there is one, so that sign-ups cannot starve the stores either.
+    auto hash_all = [&values, cost] {
       for (Json* value : values) *value = hash_password_blocking(value->get_string(), cost);
-    });
+    };
+    if (AuthenticationService* authentication = find_authentication(context.app)) {
+      co_await authentication->hashing().run(hash_all);
+    } else {
+      co_await context.app.workers().run(hash_all);
+    }
   };
   Hook guard_query = [fields](HookContext& context) -> Task<void> {
     if (context.params.is_external()) check_query(context.params.query, fields);

@@ -2,8 +2,10 @@
 
 #include "config/config_schema.hpp"
 #include "config/config_tree.hpp"
+#include "transport/admin_access.hpp"
 
 #include <array>
+#include <cctype>
 #include <cstdlib>
 
 namespace plume::config {
@@ -224,6 +226,26 @@ auth::AuthenticationOptions authentication_options(const Json& value, const Conf
       options.jwt.expires_in = std::chrono::duration_cast<std::chrono::seconds>(*parse_duration(*expires));
     }
   }
+  if (const Json* throttle = member(value, "throttle")) {
+    auto& out = options.throttle;
+    const auto limit = [](const Json& v, auth::ThrottleLimit& into) {
+      if (const Json* n = member(v, "limit")) into.limit = static_cast<std::size_t>(n->get_int64());
+      if (const Json* w = member(v, "window")) into.window = *parse_duration(*w);
+    };
+    if (throttle->is_bool()) {
+      out.enabled = throttle->get_bool();
+    } else {
+      if (const Json* v = member(*throttle, "enabled")) out.enabled = v->get_bool();
+      if (const Json* v = member(*throttle, "perAddress")) limit(*v, out.per_address);
+      if (const Json* v = member(*throttle, "perAccount")) limit(*v, out.per_account);
+    }
+  }
+  if (const Json* hashing = member(value, "hashing")) {
+    if (const Json* v = member(*hashing, "threads"))
+      options.hashing.threads = static_cast<std::size_t>(v->get_int64());
+    if (const Json* v = member(*hashing, "maxWaiting"))
+      options.hashing.max_waiting = static_cast<std::size_t>(v->get_int64());
+  }
   if (const Json* local = member(value, "local")) {
     if (const Json* field = member(*local, "usernameField"))
       options.local.username_field = field->get_string();
@@ -237,6 +259,12 @@ auth::AuthenticationOptions authentication_options(const Json& value, const Conf
 }
 
 std::size_t count(const Json& value) { return static_cast<std::size_t>(value.get_int64()); }
+
+std::string lower_hex(std::string_view hex) {
+  std::string out(hex);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
 
 mesh::MeshOptions mesh_options(const Json& value, const Config& config) {
   mesh::MeshOptions options;
@@ -352,6 +380,20 @@ Config typed_config(ConfigTree& tree) {
     if (const Json* v = member(*realtime, "pingInterval")) out.ping_interval = *parse_duration(*v);
     if (const Json* v = member(*realtime, "pingTimeout")) out.ping_timeout = *parse_duration(*v);
     if (const Json* v = member(*realtime, "maxPayload")) out.max_payload = *parse_size(*v);
+    if (const Json* v = member(*realtime, "maxSessions")) out.max_sessions = count(*v);
+    if (const Json* v = member(*realtime, "maxUnconnected")) out.max_unconnected = count(*v);
+  }
+  if (Json* admin = tree.value.as_object().if_contains("admin")) {
+    auto& out = config.admin;
+    if (const Json* v = member(*admin, "host")) out.host = v->get_string();
+    if (const Json* v = member(*admin, "port")) out.port = static_cast<std::uint16_t>(v->get_int64());
+    if (const Json* v = member(*admin, "tokenSha256")) out.token_sha256 = lower_hex(v->get_string());
+    if (const Json* v = member(*admin, "token")) {
+      // Kept only as its hash: the token itself leaves neither the settings nor `plume check`.
+      out.token_sha256 = transport::sha256_hex(v->get_string());
+      admin->as_object().erase("token");
+      admin->as_object()["tokenSha256"] = out.token_sha256;
+    }
   }
   if (const Json* logging = member(root, "logging")) {
     if (const Json* level = member(*logging, "level")) config.logging.level = level->get_string();

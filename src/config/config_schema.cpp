@@ -262,6 +262,9 @@ Rule service() {
   });
 }
 
+// {limit, window}: a burst of `limit` failures, then one per window / limit; limit 0 turns it off.
+Rule throttle_limit() { return object({{"limit", integer(0)}, {"window", duration()}}, "{limit, window}"); }
+
 Rule authentication() {
   Rule strategies = list(one_of({"local", "jwt", "apikey"}));
   return object({
@@ -278,6 +281,10 @@ Rule authentication() {
                              {"algorithm", one_of({"HS256"})},
                              {"expiresIn", duration()}})},
       {"local", object({{"usernameField", text()}, {"passwordField", text()}, {"hashSize", integer(4, 31)}})},
+      {"throttle", either({boolean(), object({{"enabled", boolean()},
+                                              {"perAddress", throttle_limit()},
+                                              {"perAccount", throttle_limit()}})})},
+      {"hashing", object({{"threads", integer(0, 1024)}, {"maxWaiting", integer(0)}})},
       {"apikey", object({{"header", text()}, {"keys", list(text())}})},
   });
 }
@@ -488,7 +495,29 @@ Rule root_rule() {
                            {"publish", one_of({"authenticated", "everyone", "none"})},
                            {"pingInterval", duration()},
                            {"pingTimeout", duration()},
-                           {"maxPayload", size()}})},
+                           {"maxPayload", size()},
+                           {"maxSessions", integer(1)},
+                           {"maxUnconnected", integer(1)}})},
+      {"admin",
+       with_check(
+           object(
+               {{"host", text()}, {"port", integer(0, 65535)}, {"token", text()}, {"tokenSha256", text()}}),
+           [](const Json& v, const Place& place) {
+             const auto& o = v.get_object();
+             if (o.contains("token") && o.contains("tokenSha256")) {
+               place.fail("expected one of token or tokenSha256, not both");
+             }
+             if (const auto* token = o.if_contains("token"); token && token->get_string().empty()) {
+               place.child("token").fail("expected a non-empty token, e.g. ${PLUME_ADMIN_TOKEN}");
+             }
+             if (const auto* hash = o.if_contains("tokenSha256")) {
+               std::string_view hex = hash->get_string();
+               if (hex.size() != 64 ||
+                   hex.find_first_not_of("0123456789abcdefABCDEF") != std::string_view::npos) {
+                 place.child("tokenSha256").fail("expected 64 hexadecimal digits");
+               }
+             }
+           })},
   });
 }
 

@@ -351,6 +351,69 @@ limits: { bodySize: 2mb, headerSize: 8192, headerTimeout: 5s, idleTimeout: 2m, s
   EXPECT_EQ(config.limits.shutdown_timeout, std::chrono::milliseconds(500));
 }
 
+TEST(ConfigLimits, ThrottleHashingSessionsAndAdminBecomeOptions) {
+  TempDir dir;
+  const auto file = dir.write("node.yaml", R"(
+authentication:
+  secret: s
+  throttle: { perAddress: { limit: 20, window: 5m }, perAccount: { limit: 3, window: 1m } }
+  hashing: { threads: 2, maxWaiting: 8 }
+realtime: { maxSessions: 500, maxUnconnected: 50 }
+admin:
+  host: 0.0.0.0
+  port: 9090
+  token: ${PLUME_ADMIN_TOKEN}
+)");
+  const Config config = load_config(file, environment({{"PLUME_ADMIN_TOKEN", "let-me-in"}}));
+  ASSERT_TRUE(config.authentication);
+  const auto& throttle = config.authentication->throttle;
+  EXPECT_TRUE(throttle.enabled);
+  EXPECT_EQ(throttle.per_address.limit, 20u);
+  EXPECT_EQ(throttle.per_address.window, std::chrono::minutes(5));
+  EXPECT_EQ(throttle.per_account.limit, 3u);
+  EXPECT_EQ(config.authentication->hashing.threads, 2u);
+  EXPECT_EQ(config.authentication->hashing.max_waiting, 8u);
+  EXPECT_EQ(config.realtime.max_sessions, 500u);
+  EXPECT_EQ(config.realtime.max_unconnected, 50u);
+  EXPECT_EQ(config.admin.host, "0.0.0.0");
+  EXPECT_EQ(config.admin.port, 9090);
+  // sha256("let-me-in"); the token itself is kept nowhere, not even in the settings.
+  EXPECT_EQ(config.admin.token_sha256, "a3ee786b5707c27d42570785081ec17f5c7db9262a01366af362a1aa61a420b9");
+  EXPECT_EQ(to_json_text(config.resolved).find("let-me-in"), std::string::npos);
+}
+
+TEST(ConfigLimits, DefaultsThrottleLoginsAndKeepTheAdminPathsOnLoopback) {
+  TempDir dir;
+  const auto file = dir.write("node.yaml", "authentication: { secret: s, throttle: false }\n");
+  const Config config = load_config(file, environment({}));
+  EXPECT_FALSE(config.authentication->throttle.enabled);
+  EXPECT_FALSE(config.admin.port);
+  EXPECT_TRUE(config.admin.token_sha256.empty());
+  const Config defaults =
+      load_config(dir.write("other.yaml", "authentication: { secret: s }\n"), environment({}));
+  EXPECT_TRUE(defaults.authentication->throttle.enabled);
+  EXPECT_EQ(defaults.authentication->throttle.per_address.limit, 50u);
+  EXPECT_EQ(defaults.authentication->throttle.per_account.limit, 10u);
+}
+
+TEST(ConfigLimits, BadValuesNameTheKey) {
+  TempDir dir;
+  const auto bad = [&](const std::string& text) {
+    try {
+      (void)load_config(dir.write("bad.yaml", text), environment({}));
+    } catch (const ConfigError& error) {
+      return error.key();
+    }
+    return std::string("(accepted)");
+  };
+  EXPECT_EQ(bad("authentication: { secret: s, throttle: { perIp: {} } }\n"), "authentication.throttle.perIp");
+  EXPECT_EQ(bad("authentication: { secret: s, throttle: { perAccount: { limit: -1 } } }\n"),
+            "authentication.throttle.perAccount.limit");
+  EXPECT_EQ(bad("realtime: { maxSessions: 0 }\n"), "realtime.maxSessions");
+  EXPECT_EQ(bad("admin: { port: 9090, token: a, tokenSha256: b }\n"), "admin");
+  EXPECT_EQ(bad("admin: { tokenSha256: abc }\n"), "admin.tokenSha256");
+}
+
 TEST(ConfigLoad, MissingDirectoryAndEmptyDirectoryFail) {
   TempDir dir;
   EXPECT_THROW(load_config(dir.path() / "absent", environment({})), ConfigError);

@@ -187,6 +187,11 @@ transport::ServerOptions server_options(const Config& config) {
   options.socketio.ping_interval = config.realtime.ping_interval;
   options.socketio.ping_timeout = config.realtime.ping_timeout;
   options.socketio.max_payload = config.realtime.max_payload;
+  options.socketio.max_sessions = config.realtime.max_sessions;
+  options.socketio.max_unconnected = config.realtime.max_unconnected;
+  options.admin.port = config.admin.port;
+  options.admin.host = config.admin.host;
+  options.admin.token_sha256 = config.admin.token_sha256;
   return options;
 }
 
@@ -391,6 +396,10 @@ std::uint16_t Node::start() {
   const std::uint16_t port = server_->start();
   spdlog::info("listening name={} host={} port={} services={} databases={}", log_value(config_.name),
                config_.host, port, config_.services.size(), config_.databases.size());
+  if (config_.admin.port) {
+    spdlog::info("admin listening host={} port={} serves=/metrics,/mesh/nodes,/healthz,/readyz",
+                 config_.admin.host, server_->admin_port());
+  }
   // The mesh announces the bound port, so it starts once the server listens.
   if (mesh_) mesh_->start();
   if (gateway_) gateway_->start();

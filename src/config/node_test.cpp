@@ -374,5 +374,27 @@ TEST(NodeAssembly, StartsOnAFreePortAndStops) {
   node.stop();
 }
 
+TEST(NodeAssembly, AdminAndSessionLimitsReachTheServer) {
+  TempDir dir;
+  const auto file = dir.write("node.yaml", R"(
+port: 0
+realtime: { maxSessions: 500, maxUnconnected: 50 }
+admin:
+  port: 0
+  token: let-me-in
+)");
+  const Config config = load_config(file, environment({}));
+  const transport::ServerOptions options = server_options(config);
+  EXPECT_EQ(options.socketio.max_sessions, 500u);
+  EXPECT_EQ(options.socketio.max_unconnected, 50u);
+  EXPECT_EQ(options.admin.port, 0);
+  EXPECT_EQ(options.admin.host, "127.0.0.1");
+  EXPECT_EQ(options.admin.token_sha256, "a3ee786b5707c27d42570785081ec17f5c7db9262a01366af362a1aa61a420b9");
+  Node node(config);
+  node.start();
+  EXPECT_NE(node.server().admin_port(), 0u);
+  node.stop();
+}
+
 }  // namespace
 }  // namespace plume::config

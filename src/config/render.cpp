@@ -18,7 +18,8 @@ constexpr std::string_view kMask = "****";
 bool is_secret_key(std::string_view key) {
   std::string lower(key);
   std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-  return lower.find("secret") != std::string::npos || lower.find("password") != std::string::npos;
+  return lower.find("secret") != std::string::npos || lower.find("password") != std::string::npos ||
+         lower.find("token") != std::string::npos;
 }
 
 // scheme://user:password@host... -> scheme://user:****@host...

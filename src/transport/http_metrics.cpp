@@ -1,5 +1,7 @@
 #include "transport/http_metrics.hpp"
 
+#include <boost/beast/http/status.hpp>
+
 #include <algorithm>
 #include <charconv>
 
@@ -8,6 +10,11 @@ namespace {
 
 thread_local const HttpMetrics* bound_metrics = nullptr;
 thread_local std::size_t bound_shard = 0;
+
+// Statuses outside the registered HTTP codes share one series, rendered status="other".
+constexpr int kOtherStatus = 0;
+
+std::string status_label(int status) { return status == kOtherStatus ? "other" : std::to_string(status); }
 
 void append_number(std::string& out, double value) {
   // Shortest text that reads back as the same double: 0.005, not 0.0050000000000000001.
@@ -53,6 +60,11 @@ HttpMetrics::Shard& HttpMetrics::shard_for_thread() {
 }
 
 void HttpMetrics::record(std::string_view service, std::string_view method, int status, double seconds) {
+  namespace http = boost::beast::http;
+  if (status < 100 || status > 999 ||
+      http::int_to_status(static_cast<unsigned>(status)) == http::status::unknown) {
+    status = kOtherStatus;
+  }
   Shard& shard = shard_for_thread();
   std::lock_guard lock(shard.mutex);
   auto key = std::make_tuple(service, method, status);
@@ -88,7 +100,7 @@ std::string HttpMetrics::render(std::size_t in_flight, std::size_t connections) 
   out += "# TYPE plume_http_requests_total counter\n";
   for (const auto& [key, count] : counts) {
     out += "plume_http_requests_total{service=\"" + escape_label_value(std::get<0>(key)) + "\",method=\"" +
-           escape_label_value(std::get<1>(key)) + "\",status=\"" + std::to_string(std::get<2>(key)) + "\"} " +
+           escape_label_value(std::get<1>(key)) + "\",status=\"" + status_label(std::get<2>(key)) + "\"} " +
            std::to_string(count) + "\n";
   }
   out += "# HELP plume_http_request_duration_seconds Time to answer an HTTP request.\n";

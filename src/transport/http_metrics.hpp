@@ -28,6 +28,8 @@ class HttpMetrics {
   // Makes the calling thread record into shard `index` (each I/O thread calls this once).
   void bind_thread(std::size_t index);
 
+  // The caller bounds `service` and `method` to names the node knows; a status that is not a
+  // registered HTTP status code is recorded as status="other".
   void record(std::string_view service, std::string_view method, int status, double seconds);
 
   // plume_http_requests_total, plume_http_request_duration_seconds, plume_http_requests_in_flight,

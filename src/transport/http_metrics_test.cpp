@@ -41,6 +41,19 @@ TEST(HttpMetrics, ShardsAreMergedWhenRendered) {
   EXPECT_NE(text.find("plume_http_connections 4\n"), std::string::npos);
 }
 
+TEST(HttpMetrics, UnregisteredStatusCodesShareOneSeries) {
+  HttpMetrics metrics(1);
+  for (int status = 600; status < 700; ++status) metrics.record("messages", "find", status, 0.001);
+  metrics.record("messages", "find", 429, 0.001);
+  auto text = metrics.render(0, 0);
+  EXPECT_NE(text.find(R"(plume_http_requests_total{service="messages",method="find",status="other"} 100)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find(R"(plume_http_requests_total{service="messages",method="find",status="429"} 1)"),
+            std::string::npos);
+  EXPECT_EQ(text.find("status=\"650\""), std::string::npos);
+}
+
 TEST(HttpMetrics, LabelValuesAreEscaped) { EXPECT_EQ(escape_label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd"); }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "net/http_server.hpp"
 #include "net/static_files.hpp"
+#include "transport/admin_access.hpp"
 #include "transport/cors.hpp"
 #include "transport/http_metrics.hpp"
 #include "transport/probes.hpp"
@@ -37,6 +38,13 @@ std::size_t body_bytes(const net::Response& response) {
   return 0;
 }
 
+// Metrics label values come from what the node serves, never from the request: a method token
+// Beast does not know is "other", as is a request that reached none of the node's endpoints.
+std::string verb_label(const net::Request& request) {
+  if (request.method() == http::verb::unknown) return "other";
+  return std::string(request.method_string());
+}
+
 int status_of(const net::Response& response) {
   return std::visit(
       [](const auto& r) {
@@ -57,18 +65,20 @@ struct Server::Impl {
         options(std::move(server_options)),
         threads(options.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : options.threads),
         cors(options.cors),
-        metrics(threads) {
+        metrics(threads),
+        admin_access(options.admin) {
     if (options.public_dir) static_files.emplace(*options.public_dir);
     if (options.socketio.enabled) socketio.emplace(app, options.socketio);
   }
 
-  Task<net::Response> handle(net::Request& request, const net::ConnectionInfo& connection);
+  // `admin`: the request came on the admin listener, which serves the probes and admin paths.
+  Task<net::Response> handle(net::Request& request, const net::ConnectionInfo& connection, bool admin);
   // The streaming route that takes a request, when the first route to match it streams.
   const net::StreamHandler* select_stream(const net::Request& head) const;
   // The reply before CORS headers; `service` and `method` name the call for metrics.
   Task<net::Response> route(net::Request& request, const net::ConnectionInfo& connection,
                             std::string_view path, std::string_view query, std::string& service,
-                            std::string& method);
+                            std::string& method, bool admin);
 
   App& app;
   ServerOptions options;
@@ -76,14 +86,17 @@ struct Server::Impl {
   Cors cors;
   HttpMetrics metrics;
   ReadinessChecks readiness;
+  AdminAccess admin_access;
   std::optional<net::StaticFiles> static_files;
   std::vector<Route> routes;
   // Declared before the HTTP server: its sessions run on the server's threads.
   std::optional<socketio::SocketIoEndpoint> socketio;
   std::unique_ptr<net::HttpServer> http;
+  std::unique_ptr<net::HttpServer> admin_http;
 };
 
-Task<net::Response> Server::Impl::handle(net::Request& request, const net::ConnectionInfo& connection) {
+Task<net::Response> Server::Impl::handle(net::Request& request, const net::ConnectionInfo& connection,
+                                         bool admin) {
   auto started = std::chrono::steady_clock::now();
   // The session admitted the head before this (net/request_head.hpp): the target is origin-form
   // with a normalised path, so a route's prefix means the same here, in select_stream and to
@@ -98,7 +111,7 @@ Task<net::Response> Server::Impl::handle(net::Request& request, const net::Conne
   std::string method;
   net::Response response;
   try {
-    response = co_await route(request, connection, path, query, service, method);
+    response = co_await route(request, connection, path, query, service, method, admin);
   } catch (...) {
     auto error = Error::from_exception(std::current_exception());
     if (error.status() >= 500) {
@@ -107,7 +120,8 @@ Task<net::Response> Server::Impl::handle(net::Request& request, const net::Conne
     }
     response = net::error_response(error, request.version(), request.keep_alive());
   }
-  if (method.empty()) method = std::string(request.method_string());
+  if (service.empty()) service = "other";
+  if (method.empty()) method = verb_label(request);
 
   std::visit(
       [&](auto& r) {
@@ -133,11 +147,13 @@ Task<net::Response> Server::Impl::handle(net::Request& request, const net::Conne
 
 Task<net::Response> Server::Impl::route(net::Request& request, const net::ConnectionInfo& connection,
                                         std::string_view path, std::string_view query, std::string& service,
-                                        std::string& method) {
+                                        std::string& method, bool admin) {
   if (cors.is_preflight(request)) co_return cors.preflight(request);
+  if (!admin && is_admin_path(path)) admin_access.check(request, connection);
 
   bool is_read = request.method() == http::verb::get || request.method() == http::verb::head;
   if (is_read) {
+    if (path == "/healthz" || path == "/readyz" || path == "/metrics") service = path;
     if (path == "/healthz") co_return health_response(request);
     if (path == "/readyz") co_return readiness_response(request, readiness);
     if (path == "/metrics") {
@@ -145,6 +161,14 @@ Task<net::Response> Server::Impl::route(net::Request& request, const net::Connec
                                  MetricsRegistry::global().render() +
                                      metrics.render(http->requests_in_flight(), http->connections()));
     }
+  }
+
+  if (admin) {
+    // The admin listener: the probes above and the mesh's node list, nothing else.
+    auto match = is_admin_path(path) ? app.lookup(strip_slashes(path)) : std::nullopt;
+    if (!match) throw not_found("Page not found", JsonObject{{"url", request.target()}});
+    service = match->entry->path();
+    co_return co_await call_service(app, *match, request, query, connection, method);
   }
 
   for (const Route& extra : routes) {
@@ -156,16 +180,19 @@ Task<net::Response> Server::Impl::route(net::Request& request, const net::Connec
 
   if (socketio && path == socketio::kSocketIoPath) {
     service = "socket.io";
-    co_return co_await socketio->handle(request, query);
+    co_return co_await socketio->handle(request, connection, query);
   }
 
   if (auto match = app.lookup(strip_slashes(path))) {
     service = match->entry->path();
-    co_return co_await call_service(app, *match, request, query, method);
+    co_return co_await call_service(app, *match, request, query, connection, method);
   }
 
   if (is_read && static_files) {
-    if (auto file = static_files->serve(request, path)) co_return std::move(*file);
+    if (auto file = static_files->serve(request, path)) {
+      service = "public";
+      co_return std::move(*file);
+    }
   }
   throw not_found("Page not found", JsonObject{{"url", request.target()}});
 }
@@ -200,6 +227,10 @@ Server::~Server() {
     impl_->http->stop();
     impl_->http->wait();
   }
+  if (impl_->admin_http) {
+    impl_->admin_http->stop();
+    impl_->admin_http->wait();
+  }
 }
 
 void Server::add_readiness_check(std::string name, ReadinessCheck check) {
@@ -231,12 +262,38 @@ std::uint16_t Server::start() {
   impl_->http = std::make_unique<net::HttpServer>(
       std::move(http_options),
       [impl = impl_.get()](net::Request& request, const net::ConnectionInfo& connection) {
-        return impl->handle(request, connection);
+        return impl->handle(request, connection, false);
       });
-  return impl_->http->start();
+  const std::uint16_t port = impl_->http->start();
+  if (o.admin.port) {
+    // One thread: scrapes and probes are rare and small.
+    net::HttpServerOptions admin_options{
+        .host = o.admin.host,
+        .port = *o.admin.port,
+        .threads = 1,
+        .body_limit = o.body_limit,
+        .header_limit = o.header_limit,
+        .header_timeout = o.header_timeout,
+        .body_timeout = o.body_timeout,
+        .idle_timeout = o.idle_timeout,
+        .shutdown_grace = o.shutdown_grace,
+        .max_connections = 64,
+    };
+    impl_->admin_http = std::make_unique<net::HttpServer>(
+        std::move(admin_options),
+        [impl = impl_.get()](net::Request& request, const net::ConnectionInfo& connection) {
+          return impl->handle(request, connection, true);
+        });
+    impl_->admin_http->start();
+  }
+  return port;
 }
 
 std::uint16_t Server::port() const noexcept { return impl_->http ? impl_->http->port() : 0; }
+
+std::uint16_t Server::admin_port() const noexcept {
+  return impl_->admin_http ? impl_->admin_http->port() : 0;
+}
 
 void Server::stop() {
   if (!impl_->http) return;
@@ -244,10 +301,12 @@ void Server::stop() {
   // HTTP server waits for its connections to drain.
   if (impl_->socketio) impl_->socketio->close_all();
   impl_->http->stop();
+  if (impl_->admin_http) impl_->admin_http->stop();
 }
 
 void Server::wait() {
   if (impl_->http) impl_->http->wait();
+  if (impl_->admin_http) impl_->admin_http->wait();
 }
 
 }  // namespace plume::transport

@@ -9,7 +9,9 @@
 //   auth::use_authentication(app, options);
 //   app.service("messages").hooks({.before = {{"all", {auth::authenticate()}}}});
 //
-// Passwords are bcrypt hashes (see password.hpp) checked on the app's worker pool. Over a
+// Passwords are bcrypt hashes (see password.hpp) checked on the service's own hashing pool, and
+// failed local logins are throttled per client address (params.extra["ip"]) and per account:
+// past the limit a login answers 429 TooManyRequests with data.retryAfter (seconds). Over a
 // real-time connection a successful login is remembered on the connection (Connection::set_login),
 // App::login runs, and the connection is closed when the token expires; logout undoes it.
 #pragma once
@@ -22,6 +24,8 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <chrono>
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +40,22 @@ struct LocalOptions {
   int hash_cost = default_bcrypt_cost;  // Feathers' local.hashSize
 };
 
+// A burst of `limit` failed logins, then one per window / limit (limit 0: no limit).
+struct ThrottleLimit {
+  std::size_t limit = 0;
+  std::chrono::milliseconds window{0};
+};
+
+// `authentication.throttle`: failed local logins by client address and by account (the
+// username as given). Internal calls are not throttled.
+struct LoginThrottleOptions {
+  bool enabled = true;
+  ThrottleLimit per_address{50, std::chrono::minutes(10)};
+  ThrottleLimit per_account{10, std::chrono::minutes(10)};
+};
+
+class LoginThrottle;
+
 // Feathers' `authentication` configuration.
 struct AuthenticationOptions {
   // The HMAC key, used as its UTF-8 bytes (jwt.secret is set from it).
@@ -49,11 +69,14 @@ struct AuthenticationOptions {
   std::vector<std::string> strategies = {"jwt", "local"};
   JwtOptions jwt;
   LocalOptions local;
+  LoginThrottleOptions throttle;
+  PasswordHashingOptions hashing;
 };
 
 class AuthenticationService : public Service {
  public:
   explicit AuthenticationService(AuthenticationOptions options);
+  ~AuthenticationService() override;
 
   Task<Json> create(Json data, Params& params) override;
   Task<Json> remove(const NullableId& id, Params& params) override;
@@ -68,6 +91,8 @@ class AuthenticationService : public Service {
                           const std::vector<std::string>& allowed);
 
   const AuthenticationOptions& options() const noexcept { return options_; }
+  // Where this service and the secret-field hooks run bcrypt.
+  PasswordHashing& hashing() noexcept { return *hashing_; }
 
  private:
   Task<Json> authenticate_local(const Json& data, const Params& params);
@@ -78,6 +103,8 @@ class AuthenticationService : public Service {
   App& application() const;
 
   AuthenticationOptions options_;
+  std::unique_ptr<PasswordHashing> hashing_;
+  std::unique_ptr<LoginThrottle> throttle_;
 };
 
 // Registers an AuthenticationService at `path` and returns it.

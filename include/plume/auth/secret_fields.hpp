@@ -18,9 +18,9 @@ namespace plume::auth {
 // The names of the schema's secret fields.
 std::vector<std::string> secret_fields(const Schema& schema);
 
-// Hooks for a service holding `fields`: before create/update/patch, hash them (on the app's
-// workers); before every external call, refuse queries on them; after every call, set dispatch
-// without them.
+// Hooks for a service holding `fields`: before create/update/patch, hash them (on the
+// authentication service's hashing pool, else on the app's workers); before every external call, refuse
+// queries on them; after every call, set dispatch without them.
 Hooks secret_field_hooks(std::vector<std::string> fields, int cost = default_bcrypt_cost);
 
 // `value` (a record, an array of records or a page {total, limit, skip, data}) without `fields`.

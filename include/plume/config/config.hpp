@@ -95,6 +95,15 @@ struct RealtimeConfig {
   std::chrono::milliseconds ping_interval{25'000};
   std::chrono::milliseconds ping_timeout{20'000};
   std::size_t max_payload = 1'000'000;
+  std::size_t max_sessions = 10'000;
+  std::size_t max_unconnected = 1'000;
+};
+
+// The `admin` section: where /metrics and mesh/nodes are served (transport::AdminOptions).
+struct AdminConfig {
+  std::optional<std::uint16_t> port;  // a listener of their own; absent: loopback on the main port
+  std::string host = "127.0.0.1";
+  std::string token_sha256;  // lower-case hex; `token` is hashed when the configuration loads
 };
 
 // `queues.<name>`: workers that take jobs from the Redis list <name>.queue and call a service.
@@ -130,6 +139,7 @@ struct Config {
   // "everyone" (the default without one), or "none".
   std::string realtime_publish;
   RealtimeConfig realtime;
+  AdminConfig admin;
   bool cors_enabled = true;
   std::vector<std::string> cors_origins = {"*"};
   // The mesh (services across nodes), replica sync and job queues; absent when not configured.

@@ -1,6 +1,6 @@
 // Server runs a node's HTTP front: Feathers' REST and Socket.io transports for the App's services,
-// static files, CORS, /healthz, /readyz and /metrics, on Boost.Beast with one io_context per I/O
-// thread.
+// static files, CORS, /healthz, /readyz and /metrics (and an admin listener when configured), on
+// Boost.Beast with one io_context per I/O thread.
 // Limits (body size, header size, timeouts) are enforced with Feathers-shaped JSON errors.
 #pragma once
 
@@ -35,11 +35,28 @@ struct SocketIoOptions {
   std::chrono::milliseconds ping_timeout{20'000};     // the client must answer within this
   std::chrono::milliseconds upgrade_timeout{10'000};  // polling -> WebSocket upgrade must finish within this
   std::size_t max_payload = 1'000'000;                // bytes per polling POST or WebSocket message
+  // Engine.IO sessions open at once, and of those the ones that have not completed the
+  // Socket.IO CONNECT yet (each holds memory until its 45 s connect timeout). A handshake past
+  // either answers 503 Unavailable at once.
+  std::size_t max_sessions = 10'000;
+  std::size_t max_unconnected = 1'000;
   // Runs when a client connects to "/", before the server confirms it (a Socket.IO middleware).
   // It may log the connection in from its handshake headers (Authorization: Bearer <jwt>) with
   // Connection::set_login; a thrown plume::Error refuses the client with CONNECT_ERROR
   // {"message": ..., "data": ...}.
   std::function<Task<void>(std::shared_ptr<Connection>)> on_connect;
+};
+
+// Where the node's internals, GET /metrics and the mesh's node list (mesh/nodes), are served.
+// With `port`, on a listener of their own (with /healthz and /readyz), and on the main port only
+// with the token. Without it, on the main port to clients on the node itself: a loopback peer
+// whose request carries no X-Forwarded-For, Forwarded or X-Real-IP (a proxy on the same machine
+// relays with them), or any client with the token. Everyone else gets 403.
+struct AdminOptions {
+  std::optional<std::uint16_t> port;  // 0 = any free port (tests)
+  std::string host = "127.0.0.1";
+  // Lower-case hex SHA-256 of a bearer token (Authorization: Bearer <token>); empty = none.
+  std::string token_sha256;
 };
 
 struct ServerOptions {
@@ -56,6 +73,7 @@ struct ServerOptions {
   CorsOptions cors;
   std::optional<std::string> public_dir;  // static files served at /
   SocketIoOptions socketio;
+  AdminOptions admin;
   bool access_log = false;
 };
 
@@ -77,6 +95,8 @@ class Server {
   // the address and the reason when the port cannot be bound.
   std::uint16_t start();
   std::uint16_t port() const noexcept;
+  // The admin listener's bound port, or 0 when there is none.
+  std::uint16_t admin_port() const noexcept;
 
   // Graceful stop: stop accepting, let in-flight requests finish (bounded by shutdown_grace),
   // close idle connections, join the I/O threads. Safe to call from any thread, more than once.

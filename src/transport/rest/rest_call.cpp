@@ -1,6 +1,7 @@
 #include "transport/rest/rest_call.hpp"
 
 #include "net/static_files.hpp"
+#include "transport/admin_access.hpp"
 #include "transport/rest/query_string.hpp"
 #include "transport/rest/rest_request.hpp"
 
@@ -72,16 +73,20 @@ bool is_falsy(const Json& value) noexcept {
 }
 
 Task<net::StringResponse> call_service(App& app, RouteMatch& match, const net::Request& request,
-                                       std::string_view query_text, std::string& method) {
+                                       std::string_view query_text, const net::ConnectionInfo& connection,
+                                       std::string& method) {
   ServiceEntry& entry = *match.entry;
-  method = service_method_for(request, match.id.has_value());
+  std::string requested = service_method_for(request, match.id.has_value());
   // A custom method may only be reached through X-Service-Method on POST, and only when the
   // service exposes it; naming a standard method there is refused as well (http.ts).
   bool names_standard = request.method() == http::verb::post && !request["x-service-method"].empty() &&
-                        is_standard_method(method);
-  if (names_standard || !entry.exposes(method)) {
-    throw method_not_allowed("Method `" + method + "` is not supported by this endpoint.");
+                        is_standard_method(requested);
+  if (names_standard || !entry.exposes(requested)) {
+    // The metrics label is a name the node knows, never one the client made up.
+    method = is_standard_method(requested) && !names_standard ? requested : "other";
+    throw method_not_allowed("Method `" + requested + "` is not supported by this endpoint.");
   }
+  method = requested;
 
   HookContext context = app.context_for(entry, method);
   if (match.id) context.id = Id(decode_segment(*match.id));
@@ -96,6 +101,7 @@ Task<net::StringResponse> call_service(App& app, RouteMatch& match, const net::R
   }
   params.route = std::move(match.route);
   params.authentication = parse_authorization(request[http::field::authorization]);
+  params.extra["ip"] = std::string(address_of(connection.remote));
 
   if (method != "find" && method != "get" && method != "remove") {
     context.data = request_body(request);

@@ -21,8 +21,12 @@ std::string service_method_for(const net::Request& request, bool has_id);
 bool is_falsy(const Json& value) noexcept;
 
 // Runs the call and builds the reply. Throws plume::Error for transport-level refusals (405);
-// errors from the call itself propagate as they were thrown.
+// errors from the call itself propagate as they were thrown. `method` receives the method for
+// metrics as soon as it is known: a custom method the service does not expose is "other".
+// params.extra["ip"] is the client's address (the connection's peer), as Feathers apps set
+// params.ip.
 Task<net::StringResponse> call_service(App& app, RouteMatch& match, const net::Request& request,
-                                       std::string_view query_text, std::string& method);
+                                       std::string_view query_text, const net::ConnectionInfo& connection,
+                                       std::string& method);
 
 }  // namespace plume::transport

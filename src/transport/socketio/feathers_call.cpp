@@ -1,5 +1,7 @@
 #include "transport/socketio/feathers_call.hpp"
 
+#include "transport/admin_access.hpp"
+
 #include <plume/core/error.hpp>
 #include <plume/core/hooks.hpp>
 
@@ -25,11 +27,15 @@ std::size_t params_position(std::string_view method) noexcept {
   return 1;
 }
 
-Task<Json> run_socket_method(App& app, const std::shared_ptr<Connection>& connection, std::string_view method,
-                             const Json& path_argument, const JsonArray& args) {
+Task<Json> run_socket_method(App& app, const std::shared_ptr<Connection>& connection,
+                             std::string_view address, std::string_view method, const Json& path_argument,
+                             const JsonArray& args) {
   if (!path_argument.is_string()) throw not_found("Invalid service path");
   std::string path(path_argument.get_string());
   auto match = app.lookup(path);
+  if (match && is_admin_path("/" + match->entry->path())) {
+    throw forbidden("Service '" + path + "' is served on the admin listener or with the admin token only");
+  }
   // A socket names the service itself ("users/1/messages"), never an id after it.
   if (!match || match->id) throw not_found("Service '" + path + "' not found");
   ServiceEntry& entry = *match->entry;
@@ -60,6 +66,7 @@ Task<Json> run_socket_method(App& app, const std::shared_ptr<Connection>& connec
   params.authentication = connection->authentication();
   params.user = connection->user();
   params.connection = connection;
+  params.extra["ip"] = std::string(address);
 
   co_await app.run(context);
   co_return context.reply();

@@ -21,8 +21,11 @@ std::size_t params_position(std::string_view method) noexcept;
 // NotFound "Service '<path>' not found" (or "Invalid service path"), MethodNotAllowed
 // "Method '<m>' not allowed on service '<path>'", BadRequest "Too many arguments for '<m>'
 // method", or whatever the call raised. Params carry provider "socketio", the query argument
-// with its JSON types, the route values, and the connection's headers and login state.
-Task<Json> run_socket_method(App& app, const std::shared_ptr<Connection>& connection, std::string_view method,
-                             const Json& path, const JsonArray& args);
+// with its JSON types, the route values, the connection's headers and login state, and the
+// client's `address` as params.extra["ip"]. The node's internals (mesh/nodes) are not served to
+// sockets: Forbidden.
+Task<Json> run_socket_method(App& app, const std::shared_ptr<Connection>& connection,
+                             std::string_view address, std::string_view method, const Json& path,
+                             const JsonArray& args);
 
 }  // namespace plume::transport::socketio

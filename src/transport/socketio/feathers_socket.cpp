@@ -22,11 +22,14 @@ constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 }  // namespace
 
 FeathersSocket::FeathersSocket(App& app, const SocketIoOptions& options,
-                               const std::shared_ptr<EngineSession>& session)
+                               const std::shared_ptr<EngineSession>& session, std::string address,
+                               std::shared_ptr<SessionAdmission::Ticket> ticket)
     : app_(app),
       options_(options),
       session_(session),
       sid_(session->sid()),
+      address_(std::move(address)),
+      ticket_(std::move(ticket)),
       call_slot_(session->executor()),
       connect_timer_(session->executor()) {}
 
@@ -126,6 +129,7 @@ Task<void> FeathersSocket::connect() {
   if (closed_) co_return;
   connection_ = connection;
   ever_connected_ = true;
+  if (ticket_) ticket_->connected();
   connect_timer_.cancel();
   send(SocketPacket{SocketPacketType::Connect, "/", std::nullopt, JsonObject{{"sid", connection->id()}}, 0});
   app_.connect(connection);
@@ -181,7 +185,7 @@ Task<void> FeathersSocket::run_call(std::string method, Json path, JsonArray arg
   JsonArray reply;
   try {
     std::shared_ptr<Connection> caller = connection;
-    auto task = run_socket_method(app_, caller, method, path, args);
+    auto task = run_socket_method(app_, caller, address_, method, path, args);
     Json result = co_await std::move(task);
     reply = JsonArray{nullptr, std::move(result)};
   } catch (...) {
@@ -200,6 +204,7 @@ Task<void> FeathersSocket::run_call(std::string method, Json path, JsonArray arg
 
 void FeathersSocket::on_close(std::string_view reason) {
   closed_ = true;
+  ticket_.reset();
   call_slot_.cancel();
   connect_timer_.cancel();
   disconnect();

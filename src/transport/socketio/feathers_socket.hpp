@@ -4,6 +4,7 @@
 #pragma once
 
 #include "transport/socketio/engineio_session.hpp"
+#include "transport/socketio/session_registry.hpp"
 #include "transport/socketio/socketio_packet.hpp"
 
 #include <plume/core/app.hpp>
@@ -29,7 +30,9 @@ class FeathersSocket final : public EngineSessionHandler,
   // socket.io connectTimeout: a client must CONNECT within this.
   static constexpr std::chrono::milliseconds kConnectTimeout{45'000};
 
-  FeathersSocket(App& app, const SocketIoOptions& options, const std::shared_ptr<EngineSession>& session);
+  // `address` is the client's IP; `ticket` counts the session against the server's caps.
+  FeathersSocket(App& app, const SocketIoOptions& options, const std::shared_ptr<EngineSession>& session,
+                 std::string address, std::shared_ptr<SessionAdmission::Ticket> ticket);
 
   // Starts the connect timeout; on the session's executor.
   void start();
@@ -50,8 +53,10 @@ class FeathersSocket final : public EngineSessionHandler,
   App& app_;
   const SocketIoOptions& options_;
   std::weak_ptr<EngineSession> session_;
-  std::string sid_;                               // the Engine.IO sid, for logs
-  std::shared_ptr<SocketConnection> connection_;  // while connected to "/"
+  std::string sid_;  // the Engine.IO sid, for logs
+  std::string address_;
+  std::shared_ptr<SessionAdmission::Ticket> ticket_;  // released when the session closes
+  std::shared_ptr<SocketConnection> connection_;      // while connected to "/"
   bool ever_connected_ = false;
   bool closed_ = false;
   std::size_t running_ = 0;

@@ -44,6 +44,31 @@ std::size_t SessionRegistry::size() const {
   return sessions_.size();
 }
 
+std::shared_ptr<SessionAdmission::Ticket> SessionAdmission::admit(
+    const std::shared_ptr<SessionAdmission>& admission) {
+  if (admission->open_.fetch_add(1) >= admission->max_sessions_) {
+    admission->open_.fetch_sub(1);
+    return nullptr;
+  }
+  if (admission->unconnected_.fetch_add(1) >= admission->max_unconnected_) {
+    admission->unconnected_.fetch_sub(1);
+    admission->open_.fetch_sub(1);
+    return nullptr;
+  }
+  return std::make_shared<Ticket>(admission);
+}
+
+void SessionAdmission::Ticket::connected() {
+  if (connected_) return;
+  connected_ = true;
+  admission_->unconnected_.fetch_sub(1);
+}
+
+SessionAdmission::Ticket::~Ticket() {
+  if (!connected_) admission_->unconnected_.fetch_sub(1);
+  admission_->open_.fetch_sub(1);
+}
+
 std::string random_session_id() {
   // Session ids authorise every later request of the session, so they come from a CSPRNG.
   std::array<unsigned char, 15> bytes{};

@@ -1,5 +1,6 @@
 #include "transport/socketio/socketio_endpoint.hpp"
 
+#include "transport/admin_access.hpp"
 #include "transport/rest/rest_request.hpp"
 #include "transport/socketio/feathers_socket.hpp"
 #include "transport/socketio/websocket_transport.hpp"
@@ -82,9 +83,11 @@ SocketIoEndpoint::SocketIoEndpoint(App& app, SocketIoOptions options)
       engine_{.ping_interval = options_.ping_interval,
               .ping_timeout = options_.ping_timeout,
               .upgrade_timeout = options_.upgrade_timeout,
-              .max_payload = options_.max_payload} {}
+              .max_payload = options_.max_payload},
+      admission_(std::make_shared<SessionAdmission>(options_.max_sessions, options_.max_unconnected)) {}
 
-Task<net::Response> SocketIoEndpoint::handle(net::Request& request, std::string_view query_text) {
+Task<net::Response> SocketIoEndpoint::handle(net::Request& request, const net::ConnectionInfo& connection,
+                                             std::string_view query_text) {
   auto query = parse_query(query_text);
   // engine.io server.ts verify(): transport, then sid, then the handshake's method; the protocol
   // version is checked at the handshake only.
@@ -99,20 +102,32 @@ Task<net::Response> SocketIoEndpoint::handle(net::Request& request, std::string_
     if (query.transport == "websocket" && !upgrade) co_return engine_error(request, EngineError::BadRequest);
     if (query.transport == "polling" && upgrade) co_return engine_error(request, EngineError::BadRequest);
     if (query.eio != "4") co_return engine_error(request, EngineError::UnsupportedProtocolVersion);
+    auto ticket = SessionAdmission::admit(admission_);
+    if (!ticket) {
+      // One line per thousand refusals: a flood must not become a flood of logs.
+      if (const auto refused = refused_.fetch_add(1) + 1; refused % 1000 == 1) {
+        spdlog::warn("event=socketio_sessions_full max_sessions={} max_unconnected={} refused_total={}",
+                     options_.max_sessions, options_.max_unconnected, refused);
+      }
+      co_return net::error_response(unavailable("Too many real-time sessions; try again later"),
+                                    request.version(), request.keep_alive());
+    }
     JsonObject headers = request_headers(request);
+    std::string address(address_of(connection.remote));
 
     if (query.transport == "polling") {
       auto session = std::make_shared<EngineSession>(registry_, executor, engine_, std::move(headers));
-      auto socket = std::make_shared<FeathersSocket>(app_, options_, session);
+      auto socket =
+          std::make_shared<FeathersSocket>(app_, options_, session, std::move(address), std::move(ticket));
       session->open(socket, nullptr);
       socket->start();
       co_return packets_response(request, session->open_packet(true));
     }
     auto link = make_websocket_link(executor);
-    OpenWebSocketSession open = [this, executor,
-                                 headers = std::move(headers)](std::shared_ptr<WebSocketLink> link) {
+    OpenWebSocketSession open = [this, executor, headers = std::move(headers), address = std::move(address),
+                                 ticket = std::move(ticket)](std::shared_ptr<WebSocketLink> link) {
       auto session = std::make_shared<EngineSession>(registry_, executor, engine_, headers);
-      auto socket = std::make_shared<FeathersSocket>(app_, options_, session);
+      auto socket = std::make_shared<FeathersSocket>(app_, options_, session, address, ticket);
       session->open(socket, std::move(link));
       socket->start();
       return session;

@@ -10,6 +10,8 @@
 #include <plume/core/app.hpp>
 #include <plume/transport/server.hpp>
 
+#include <atomic>
+#include <cstdint>
 #include <string_view>
 
 namespace plume::transport::socketio {
@@ -21,7 +23,8 @@ class SocketIoEndpoint {
   SocketIoEndpoint(App& app, SocketIoOptions options);
 
   // A request for kSocketIoPath; `query` is the text after '?'.
-  Task<net::Response> handle(net::Request& request, std::string_view query);
+  Task<net::Response> handle(net::Request& request, const net::ConnectionInfo& connection,
+                             std::string_view query);
 
   // Closes every session (server stop): parked polls return the close packet, WebSockets close.
   void close_all();
@@ -32,6 +35,8 @@ class SocketIoEndpoint {
   SocketIoOptions options_;
   EngineOptions engine_;
   SessionRegistry registry_;
+  std::shared_ptr<SessionAdmission> admission_;
+  std::atomic<std::uint64_t> refused_{0};  // handshakes refused by the caps
 };
 
 }  // namespace plume::transport::socketio
