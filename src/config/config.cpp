@@ -2,7 +2,8 @@
 
 #include "config/config_schema.hpp"
 #include "config/config_tree.hpp"
-#include "transport/admin_access.hpp"
+
+#include <plume/core/digest.hpp>
 
 #include <array>
 #include <cctype>
@@ -390,7 +391,7 @@ Config typed_config(ConfigTree& tree) {
     if (const Json* v = member(*admin, "tokenSha256")) out.token_sha256 = lower_hex(v->get_string());
     if (const Json* v = member(*admin, "token")) {
       // Kept only as its hash: the token itself leaves neither the settings nor `plume check`.
-      out.token_sha256 = transport::sha256_hex(v->get_string());
+      out.token_sha256 = sha256_hex(v->get_string());
       admin->as_object().erase("token");
       admin->as_object()["tokenSha256"] = out.token_sha256;
     }

@@ -1,8 +1,8 @@
 #include "gateway/gateway_auth.hpp"
 
+#include <plume/core/digest.hpp>
 #include <plume/core/error.hpp>
 
-#include <openssl/evp.h>
 #include <boost/beast/core/string.hpp>
 #include <boost/url/parse.hpp>
 
@@ -11,19 +11,7 @@
 namespace plume::gateway {
 namespace http = net::http;
 
-std::string hash_api_key(std::string_view key) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int size = 0;
-  EVP_Digest(key.data(), key.size(), digest.data(), &size, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(size * 2);
-  for (unsigned i = 0; i < size; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 15];
-  }
-  return hex;
-}
+std::string hash_api_key(std::string_view key) { return sha256_hex(key); }
 
 namespace {
 

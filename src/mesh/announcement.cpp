@@ -1,26 +1,12 @@
 #include "mesh/announcement.hpp"
 
+#include <plume/core/digest.hpp>
 #include <plume/core/json.hpp>
-
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
 
 #include <array>
 #include <stdexcept>
 
 namespace plume::mesh {
-
-std::string to_hex(const unsigned char* bytes, std::size_t size) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string hex(size * 2, '0');
-  for (std::size_t i = 0; i < size; ++i) {
-    hex[2 * i] = kDigits[bytes[i] >> 4];
-    hex[2 * i + 1] = kDigits[bytes[i] & 0xf];
-  }
-  return hex;
-}
 
 namespace {
 
@@ -33,29 +19,6 @@ std::string signed_text(const Announcement& a) {
 
 }  // namespace
 
-std::string hmac_hex(std::string_view secret, std::string_view message) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int size = 0;
-  if (HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-           reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest.data(),
-           &size) == nullptr) {
-    throw std::runtime_error("HMAC-SHA256 failed");
-  }
-  return to_hex(digest.data(), size);
-}
-
-bool equal_constant_time(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
-std::string random_hex() {
-  std::array<unsigned char, 16> bytes{};
-  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
-    throw std::runtime_error("the system random generator failed");
-  }
-  return to_hex(bytes.data(), bytes.size());
-}
-
 std::string encode_announcement(const Announcement& announcement, std::string_view secret) {
   JsonObject object{{"v", announcement.version},
                     {"node", announcement.node},
@@ -63,7 +26,7 @@ std::string encode_announcement(const Announcement& announcement, std::string_vi
                     {"address", announcement.address},
                     {"seq", announcement.seq},
                     {"bye", announcement.goodbye},
-                    {"mac", hmac_hex(secret, signed_text(announcement))}};
+                    {"mac", hmac_sha256_hex(secret, signed_text(announcement))}};
   return to_json_text(Json(std::move(object)));
 }
 
@@ -100,7 +63,7 @@ std::optional<Announcement> decode_announcement(std::string_view packet, std::st
   announcement.address = std::string(*address);
   announcement.seq = seq->is_uint64() ? seq->get_uint64() : static_cast<std::uint64_t>(seq->get_int64());
   announcement.goodbye = bye->get_bool();
-  if (!equal_constant_time(hmac_hex(secret, signed_text(announcement)), std::string_view(*mac))) {
+  if (!equal_constant_time(hmac_sha256_hex(secret, signed_text(announcement)), std::string_view(*mac))) {
     return std::nullopt;
   }
   return announcement;

@@ -3,6 +3,8 @@
 // secret; anything unsigned, wrongly signed, of another protocol version or malformed is dropped.
 #pragma once
 
+#include <plume/core/digest.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -25,15 +27,5 @@ struct Announcement {
 std::string encode_announcement(const Announcement& announcement, std::string_view secret);
 // Null when the packet is malformed, of another version, or its mac does not verify.
 std::optional<Announcement> decode_announcement(std::string_view packet, std::string_view secret);
-
-// HMAC-SHA256(secret, message) as lower-case hex, and a constant-time comparison.
-std::string hmac_hex(std::string_view secret, std::string_view message);
-bool equal_constant_time(std::string_view a, std::string_view b) noexcept;
-
-// Bytes as lower-case hex.
-std::string to_hex(const unsigned char* bytes, std::size_t size);
-
-// 128 random bits as 32 hex digits (instance ids, handshake nonces).
-std::string random_hex();
 
 }  // namespace plume::mesh

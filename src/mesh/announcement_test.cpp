@@ -74,7 +74,7 @@ TEST(Announcement, MalformedPacketsAreDropped) {
 
 TEST(Announcement, MacIsHmacSha256OfTheCanonicalText) {
   // RFC 4231 test case 2.
-  EXPECT_EQ(hmac_hex("Jefe", "what do ya want for nothing?"),
+  EXPECT_EQ(hmac_sha256_hex("Jefe", "what do ya want for nothing?"),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
   EXPECT_TRUE(equal_constant_time("abc", "abc"));
   EXPECT_FALSE(equal_constant_time("abc", "abd"));

@@ -196,7 +196,7 @@ Task<WebSocketLink::HandshakeRead> WebSocketLink::read_handshake_frame(std::stri
 
 std::string WebSocketLink::dial_proof(std::string_view listener_nonce, std::string_view dialer_nonce,
                                       std::string_view dialer_instance) const {
-  return hmac_hex(settings_.secret,
+  return hmac_sha256_hex(settings_.secret,
                   with_binding("dial|" + std::string(listener_nonce) + "|" + std::string(dialer_nonce) + "|" +
                                    std::string(dialer_instance),
                                binding_));
@@ -204,7 +204,7 @@ std::string WebSocketLink::dial_proof(std::string_view listener_nonce, std::stri
 
 std::string WebSocketLink::listen_proof(std::string_view dialer_nonce, std::string_view listener_nonce,
                                         std::string_view listener_instance) const {
-  return hmac_hex(settings_.secret,
+  return hmac_sha256_hex(settings_.secret,
                   with_binding("listen|" + std::string(dialer_nonce) + "|" + std::string(listener_nonce) +
                                    "|" + std::string(listener_instance),
                                binding_));

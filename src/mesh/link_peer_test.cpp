@@ -69,9 +69,9 @@ class HandListener {
         auto hello = read_object(ws);
         hello_proof_valid =
             text(hello, "proof") ==
-            hmac_hex(secret, "dial|" + nonce + "|" + text(hello, "nonce") + "|" + text(hello, "instance"));
+            hmac_sha256_hex(secret, "dial|" + nonce + "|" + text(hello, "nonce") + "|" + text(hello, "instance"));
         write_object(ws, {{"t", "welcome"},
-                          {"proof", hmac_hex(welcome_secret, "listen|" + text(hello, "nonce") + "|" + nonce +
+                          {"proof", hmac_sha256_hex(welcome_secret, "listen|" + text(hello, "nonce") + "|" + nonce +
                                                                  "|" + instance)}});
         welcomed_at = std::chrono::steady_clock::now();
         if (behaviour == Behaviour::WrongProof) {
@@ -119,14 +119,14 @@ class HandDialer {
          {"instance", instance},
          {"address", "127.0.0.1:9"},
          {"nonce", nonce},
-         {"proof", hmac_hex(secret, "dial|" + text(challenge, "nonce") + "|" + nonce + "|" + instance)}});
+         {"proof", hmac_sha256_hex(secret, "dial|" + text(challenge, "nonce") + "|" + nonce + "|" + instance)}});
     if (behaviour == Behaviour::WrongProof) {
       close_code = close_code_seen(ws_);
       return;
     }
     auto welcome = read_object(ws_);
     welcome_proof_valid =
-        text(welcome, "proof") == hmac_hex(secret, "listen|" + nonce + "|" + text(challenge, "nonce") + "|" +
+        text(welcome, "proof") == hmac_sha256_hex(secret, "listen|" + nonce + "|" + text(challenge, "nonce") + "|" +
                                                        text(challenge, "instance"));
     welcomed_at = std::chrono::steady_clock::now();
   }

@@ -8,10 +8,10 @@
 // method and field names, a target and values without CR, LF or NUL, and a body of its
 // Content-Length.
 //
-// head_verdict() is where Plume's own checks of a head (Transfer-Encoding, Host) belong: when
-// they are a function, call it there; the RFC 9112 properties below then hold for every head
-// accepted by the parser and by Plume.
+// head_verdict() asks Plume's own checks of a head (Transfer-Encoding, Host, the target); the
+// RFC 9112 properties below then hold for every head accepted by the parser and by Plume.
 #include "net/http_types.hpp"
+#include "net/request_head.hpp"
 #include "testing/fuzz_support.hpp"
 
 #include <boost/beast/core/buffers_to_string.hpp>
@@ -39,10 +39,19 @@ constexpr std::size_t kHeaderLimit = 16 * 1024;
 constexpr std::size_t kBodyLimit = 1024 * 1024;
 constexpr std::size_t kMaxRequests = 16;
 
-// Plume's own verdict on a head the parser accepted: nullopt to accept. Today the server adds no
-// check of its own, so kStrictHead is false and the RFC 9112 properties are not asserted.
-constexpr bool kStrictHead = false;
-std::optional<std::string> head_verdict(const plume::net::Request&) { return std::nullopt; }
+// Plume's own verdict on a head the parser accepted, as the session asks for it
+// (net/request_head.hpp): nullopt to accept. Every head it accepts must then satisfy RFC 9112's
+// framing and Host rules below, and what it rewrote must be admitted again unchanged.
+constexpr bool kStrictHead = true;
+std::optional<std::string> head_verdict(const plume::net::Request& request) {
+  plume::net::Request admitted = request;
+  if (auto refused = plume::net::admit_request_head(admitted)) return refused->message();
+  plume::net::Request again = admitted;
+  fuzz_check(!plume::net::admit_request_head(again), "an admitted head is admitted again");
+  fuzz_check(again.target() == admitted.target(), "admission is idempotent on the target");
+  fuzz_check(again[http::field::host] == admitted[http::field::host], "admission is idempotent on Host");
+  return std::nullopt;
+}
 
 struct Seen {
   std::string method, target, head, body;
@@ -142,12 +151,12 @@ Reading read_requests(std::string_view bytes, std::size_t piece) {
       }
       if (parser.is_header_done() && !verdict_taken) {
         verdict_taken = true;
-        check_head(parser.get());
         if (auto refused = head_verdict(parser.get())) {
           reading.stopped = *refused;
           reading.left = buffer.size() + (bytes.size() - sent);
           return reading;
         }
+        check_head(parser.get());
       }
     }
     const auto& request = parser.get();

@@ -1,9 +1,8 @@
 #include "transport/admin_access.hpp"
 
+#include <plume/core/digest.hpp>
 #include <plume/core/error.hpp>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <boost/asio/ip/address.hpp>
 #include <boost/beast/core/string.hpp>
 
@@ -21,22 +20,6 @@ std::string_view address_of(std::string_view remote) noexcept {
   return colon == std::string_view::npos ? remote : remote.substr(0, colon);
 }
 
-std::string sha256_hex(std::string_view text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
-    throw general_error("SHA-256 is not available");
-  }
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    hex.push_back(kDigits[digest[i] >> 4]);
-    hex.push_back(kDigits[digest[i] & 15]);
-  }
-  return hex;
-}
-
 AdminAccess::AdminAccess(const AdminOptions& options)
     : token_sha256_(options.token_sha256), loopback_allowed_(!options.port) {}
 
@@ -49,8 +32,7 @@ bool AdminAccess::has_token(const net::Request& request) const {
   }
   // Compared as hashes, in constant time: the token itself is never stored.
   const std::string presented = sha256_hex(header.substr(kScheme.size()));
-  return presented.size() == token_sha256_.size() &&
-         CRYPTO_memcmp(presented.data(), token_sha256_.data(), presented.size()) == 0;
+  return equal_constant_time(presented, token_sha256_);
 }
 
 void AdminAccess::check(const net::Request& request, const net::ConnectionInfo& connection) const {

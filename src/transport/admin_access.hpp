@@ -18,9 +18,6 @@ bool is_admin_path(std::string_view path) noexcept;
 // The IP address of "203.0.113.7:51234" or "::1:51234" (ConnectionInfo::remote).
 std::string_view address_of(std::string_view remote) noexcept;
 
-// The lower-case hex SHA-256 of `text`.
-std::string sha256_hex(std::string_view text);
-
 class AdminAccess {
  public:
   explicit AdminAccess(const AdminOptions& options);
