@@ -34,17 +34,28 @@ TEST(WebSocketBanner, SocketIoUpgradesNameNoVersion) {
   expect_no_version_banner(upgrade(server.port(), "/socket.io/?EIO=4&transport=websocket"));
 }
 
+// The mesh answers a WebSocket upgrade itself only with plaintext links; with TLS (the default)
+// it answers the RFC 2817 upgrade to TLS, and the WebSocket upgrade comes inside TLS.
 TEST(WebSocketBanner, MeshLinksNameNoVersion) {
-  App app;
-  transport::Server server(app, test_server_options());
-  mesh::MeshOptions options;
-  options.secret = "banner-test-secret";
-  options.discovery = "static";
-  mesh::Mesh mesh(app, server, options);
-  const auto port = server.start();
-  expect_no_version_banner(upgrade(port, "/_mesh"));
-  server.stop();
-  server.wait();
+  for (const auto mode : {mesh::MeshTlsMode::Off, mesh::MeshTlsMode::Psk}) {
+    App app;
+    transport::Server server(app, test_server_options());
+    mesh::MeshOptions options;
+    options.secret = "banner-test-secret";
+    options.discovery = "static";
+    options.tls.mode = mode;
+    mesh::Mesh mesh(app, server, options);
+    const auto port = server.start();
+    if (mode == mesh::MeshTlsMode::Off) {
+      expect_no_version_banner(upgrade(port, "/_mesh"));
+    } else {
+      HttpClient client(port);
+      client.send_raw("GET /_mesh HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: TLS/1.3\r\n\r\n");
+      expect_no_version_banner(client.read_reply());
+    }
+    server.stop();
+    server.wait();
+  }
 }
 
 TEST(WebSocketBanner, TheGatewaysTunnelRelaysNoVersion) {
