@@ -1,14 +1,9 @@
 #include "net/request_target.hpp"
 
+#include <plume/core/digest.hpp>
+
 namespace plume::net {
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 constexpr char kHex[] = "0123456789ABCDEF";
 
@@ -79,8 +74,8 @@ std::optional<std::string> normalize_path(std::string_view path) {
       const auto c = static_cast<unsigned char>(path[i]);
       if (c == '%') {
         if (i + 2 >= path.size()) return std::nullopt;
-        const int high = hex_value(path[i + 1]);
-        const int low = hex_value(path[i + 2]);
+        const int high = hex_digit_value(path[i + 1]);
+        const int low = hex_digit_value(path[i + 2]);
         if (high < 0 || low < 0) return std::nullopt;
         const auto decoded = static_cast<unsigned char>(high * 16 + low);
         if (decoded == 0) return std::nullopt;

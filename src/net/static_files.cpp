@@ -1,5 +1,7 @@
 #include "net/static_files.hpp"
 
+#include <plume/core/digest.hpp>
+
 #include <boost/beast/core/file_base.hpp>
 #include <boost/beast/core/string.hpp>
 
@@ -11,13 +13,6 @@ namespace plume::net {
 namespace fs = std::filesystem;
 
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 constexpr std::array<std::pair<std::string_view, std::string_view>, 24> kContentTypes{{
     {".html", "text/html; charset=utf-8"},
@@ -62,8 +57,8 @@ std::optional<std::string> percent_decode(std::string_view text) {
     char c = text[i];
     if (c == '%') {
       if (i + 2 >= text.size()) return std::nullopt;
-      int high = hex_value(text[i + 1]);
-      int low = hex_value(text[i + 2]);
+      int high = hex_digit_value(text[i + 1]);
+      int low = hex_digit_value(text[i + 2]);
       if (high < 0 || low < 0) return std::nullopt;
       c = static_cast<char>(high * 16 + low);
       i += 2;

@@ -57,6 +57,23 @@ int status_of(const net::Response& response) {
       response);
 }
 
+// The HTTP server's settings for one listener of the node: the node's limits and timeouts.
+net::HttpServerOptions http_options_of(const ServerOptions& o, const std::string& host, std::uint16_t port,
+                                       std::size_t threads, std::size_t max_connections) {
+  return {
+      .host = host,
+      .port = port,
+      .threads = threads,
+      .body_limit = o.body_limit,
+      .header_limit = o.header_limit,
+      .header_timeout = o.header_timeout,
+      .body_timeout = o.body_timeout,
+      .idle_timeout = o.idle_timeout,
+      .shutdown_grace = o.shutdown_grace,
+      .max_connections = max_connections,
+  };
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -239,19 +256,8 @@ void Server::add_readiness_check(std::string name, ReadinessCheck check) {
 
 std::uint16_t Server::start() {
   const ServerOptions& o = impl_->options;
-  net::HttpServerOptions http_options{
-      .host = o.host,
-      .port = o.port,
-      .threads = impl_->threads,
-      .body_limit = o.body_limit,
-      .header_limit = o.header_limit,
-      .header_timeout = o.header_timeout,
-      .body_timeout = o.body_timeout,
-      .idle_timeout = o.idle_timeout,
-      .shutdown_grace = o.shutdown_grace,
-      .max_connections = o.max_connections,
-      .thread_init = [impl = impl_.get()](std::size_t index) { impl->metrics.bind_thread(index); },
-  };
+  net::HttpServerOptions http_options = http_options_of(o, o.host, o.port, impl_->threads, o.max_connections);
+  http_options.thread_init = [impl = impl_.get()](std::size_t index) { impl->metrics.bind_thread(index); };
   bool any_stream = std::any_of(impl_->routes.begin(), impl_->routes.end(),
                                 [](const Route& route) { return static_cast<bool>(route.stream); });
   if (any_stream) {
@@ -267,18 +273,7 @@ std::uint16_t Server::start() {
   const std::uint16_t port = impl_->http->start();
   if (o.admin.port) {
     // One thread: scrapes and probes are rare and small.
-    net::HttpServerOptions admin_options{
-        .host = o.admin.host,
-        .port = *o.admin.port,
-        .threads = 1,
-        .body_limit = o.body_limit,
-        .header_limit = o.header_limit,
-        .header_timeout = o.header_timeout,
-        .body_timeout = o.body_timeout,
-        .idle_timeout = o.idle_timeout,
-        .shutdown_grace = o.shutdown_grace,
-        .max_connections = 64,
-    };
+    net::HttpServerOptions admin_options = http_options_of(o, o.admin.host, *o.admin.port, 1, 64);
     impl_->admin_http = std::make_unique<net::HttpServer>(
         std::move(admin_options),
         [impl = impl_.get()](net::Request& request, const net::ConnectionInfo& connection) {

@@ -13,6 +13,14 @@ namespace plume {
 std::string to_hex(const unsigned char* bytes, std::size_t size);
 std::string to_hex(std::string_view bytes);
 
+// The value of one hex digit (either case), or -1 (percent-decoding, parsing digests).
+constexpr int hex_digit_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 // SHA-256(text) as 64 lower-case hex digits.
 std::string sha256_hex(std::string_view text);
 

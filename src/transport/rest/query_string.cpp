@@ -4,6 +4,7 @@
 // and compact sparse arrays. Work and nesting are bounded by those limits.
 #include "transport/rest/query_string.hpp"
 
+#include <plume/core/digest.hpp>
 #include <plume/core/error.hpp>
 
 #include <algorithm>
@@ -20,17 +21,10 @@ namespace {
 // ---- decoding (utils.decode: '+' is a space, then decodeURIComponent; if that throws, the
 // text is kept as it is) ----
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 std::optional<unsigned> percent_byte(std::string_view text, std::size_t i) {
   if (i + 2 >= text.size() || text[i] != '%') return std::nullopt;
-  const int high = hex_value(text[i + 1]);
-  const int low = hex_value(text[i + 2]);
+  const int high = hex_digit_value(text[i + 1]);
+  const int low = hex_digit_value(text[i + 2]);
   if (high < 0 || low < 0) return std::nullopt;
   return static_cast<unsigned>(high * 16 + low);
 }
