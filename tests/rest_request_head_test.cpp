@@ -153,6 +153,20 @@ TEST(RestRequestHead, AHostThatIsNotAHostIs400) {
   }
 }
 
+// A trailing dot is dropped once, so a name ending in ".." would lose one dot per reading: such
+// names, and any with an empty label, are refused instead (found by http_head_fuzz).
+TEST(RestRequestHead, AHostWithAnEmptyLabelIs400AndOneTrailingDotIsDropped) {
+  TestServer server(use_todos);
+  for (std::string host : {"example..", "a..example.com", ".example.com", "example..:3030"}) {
+    auto result = exchange_raw(server.port(), "GET /todos HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+    EXPECT_EQ(result.reply.status, 400u) << host;
+  }
+  for (std::string target : {"/todos", "http://example../todos"}) {
+    auto result = exchange_raw(server.port(), "GET " + target + " HTTP/1.1\r\nHost: example.\r\n\r\n");
+    EXPECT_EQ(result.reply.status, target == "/todos" ? 200u : 400u) << target;
+  }
+}
+
 TEST(RestRequestHead, AbsoluteFormTargetsAreRoutedByTheirPath) {
   TestServer server(use_todos);
   auto result =

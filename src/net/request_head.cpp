@@ -65,18 +65,23 @@ std::optional<Error> check_host(const Request& head) {
 }
 
 // "api.example.com." names the same host as "api.example.com" (an absolute DNS name); routes
-// are written without the dot.
-void drop_trailing_dot(Request& head) {
+// are written without the dot. A name with an empty label ("a..b", ".a", "a..") names no host:
+// refused, as nginx refuses it, so that the dot is dropped once and the result is final.
+std::optional<Error> canonicalize_host(Request& head) {
   auto found = head.find(http::field::host);
-  if (found == head.end()) return;
+  if (found == head.end()) return std::nullopt;
   std::string_view value = found->value();
-  if (value.empty() || value.front() == '[') return;
+  if (value.empty() || value.front() == '[') return std::nullopt;
   auto colon = value.rfind(':');
   std::string_view name = value.substr(0, colon);
-  if (name.size() < 2 || name.back() != '.') return;
+  if (name.starts_with('.') || name.find("..") != std::string_view::npos) {
+    return bad_host("Host \"" + std::string(value) + "\" has an empty label");
+  }
+  if (name.size() < 2 || name.back() != '.') return std::nullopt;
   std::string host(name.substr(0, name.size() - 1));
   if (colon != std::string_view::npos) host += value.substr(colon);
   head.set(http::field::host, host);
+  return std::nullopt;
 }
 
 Error bad_target(std::string_view target, std::string why) {
@@ -162,8 +167,7 @@ std::optional<Error> admit_request_head(Request& head) {
   if (auto error = check_framing(head)) return error;
   if (auto error = check_host(head)) return error;
   if (auto error = canonicalize_target(head)) return error;
-  drop_trailing_dot(head);
-  return std::nullopt;
+  return canonicalize_host(head);
 }
 
 }  // namespace plume::net

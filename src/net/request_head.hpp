@@ -20,7 +20,8 @@ namespace plume::net {
 // - 400 for Transfer-Encoding with Content-Length, chunked that is not the last coding or appears
 //   twice, Transfer-Encoding in HTTP/1.0 (RFC 9112 6.1, 6.3);
 // - 501 for a transfer coding other than chunked (RFC 9112 6.1);
-// - 400 for no Host in HTTP/1.1, more than one Host, or one that is no host[:port] (RFC 9112 3.2);
+// - 400 for no Host in HTTP/1.1, more than one Host, or one that is no host[:port] (RFC 9112 3.2)
+//   or whose name has an empty label ("a..b", ".a");
 // - 400 for a target that is not origin-form, absolute-form (http or https, no userinfo) or "*"
 //   for OPTIONS, or whose path normalize_path refuses.
 std::optional<Error> admit_request_head(Request& head);
