@@ -20,7 +20,7 @@ PLUME_BUILD_PACKAGES=(
   cmake ninja-build ccache g++ pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev libssl-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libcrypt-dev
-  libhiredis-dev libpq-dev redis-server redis-tools postgresql postgresql-client
+  libhiredis-dev libpq-dev libre2-dev redis-server redis-tools postgresql postgresql-client
   libgtest-dev libbenchmark-dev
 )
 

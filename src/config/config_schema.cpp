@@ -1,11 +1,12 @@
 #include "config/config_schema.hpp"
 
+#include "gateway/route_table.hpp"
+
 #include <plume/core/error.hpp>
 #include <plume/core/schema.hpp>
 
 #include <functional>
 #include <limits>
-#include <regex>
 #include <utility>
 #include <vector>
 
@@ -398,11 +399,8 @@ Rule gateway() {
                with_check(map_of(text(), "a map of patterns to replacements"),
                           [](const Json& v, const Place& place) {
                             for (const auto& [pattern, replacement] : v.get_object()) {
-                              try {
-                                std::regex compiled(std::string(pattern), std::regex::ECMAScript);
-                              } catch (const std::regex_error& error) {
-                                place.child(pattern).fail(std::string("expected a regular expression: ") +
-                                                          error.what());
+                              if (auto why = gateway::pattern_error(pattern); !why.empty()) {
+                                place.child(pattern).fail("expected a regular expression (RE2 syntax): " + why);
                               }
                             }
                           })},

@@ -110,7 +110,7 @@ Gateway::Gateway(App& app, transport::Server& server, GatewayOptions options,
     }
     try {
       route.rewriter = PathRewriter(route_options.path_rewrite);
-    } catch (const std::regex_error& error) {
+    } catch (const std::invalid_argument& error) {
       throw bad_request("gateway route \"" + route_options.match +
                         "\": a pathRewrite pattern is not a valid regular "
                         "expression (" +

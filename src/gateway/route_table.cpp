@@ -1,6 +1,7 @@
 #include "gateway/route_table.hpp"
 
 #include <boost/beast/core/string.hpp>
+#include <re2/re2.h>
 
 namespace plume::gateway {
 
@@ -33,20 +34,93 @@ bool route_key_matches(const RouteKey& key, std::string_view host_header, std::s
   return key.path.empty() || path_matches(key.path, path);
 }
 
+namespace {
+
+re2::RE2::Options pattern_options() {
+  re2::RE2::Options options;
+  options.set_log_errors(false);  // a bad pattern is reported once, as a configuration error
+  return options;
+}
+
+// Appends `replacement` with String.prototype.replace's substitutions: $$, $&, $`, $' and $n or
+// $nn for a group that exists (the longer number when both would); anything else is literal.
+void expand(std::string& out, std::string_view replacement, std::string_view target,
+            const std::vector<re2::StringPiece>& groups) {
+  const re2::StringPiece whole = groups[0];
+  const std::size_t begin = static_cast<std::size_t>(whole.data() - target.data());
+  for (std::size_t i = 0; i < replacement.size(); ++i) {
+    const char c = replacement[i];
+    if (c != '$' || i + 1 == replacement.size()) {
+      out.push_back(c);
+      continue;
+    }
+    const char next = replacement[i + 1];
+    if (next == '$') {
+      out.push_back('$');
+    } else if (next == '&') {
+      out.append(whole.data(), whole.size());
+    } else if (next == '`') {
+      out.append(target.substr(0, begin));
+    } else if (next == '\'') {
+      out.append(target.substr(begin + whole.size()));
+    } else if (next >= '0' && next <= '9') {
+      std::size_t number = static_cast<std::size_t>(next - '0');
+      std::size_t used = 1;
+      if (i + 2 < replacement.size() && replacement[i + 2] >= '0' && replacement[i + 2] <= '9') {
+        const std::size_t two = number * 10 + static_cast<std::size_t>(replacement[i + 2] - '0');
+        if (two >= 1 && two < groups.size()) {
+          number = two;
+          used = 2;
+        }
+      }
+      if (number < 1 || number >= groups.size()) {
+        out.push_back(c);
+        continue;
+      }
+      out.append(groups[number].data(), groups[number].size());
+      i += used;
+      continue;
+    } else {
+      out.push_back(c);
+      continue;
+    }
+    ++i;
+  }
+}
+
+}  // namespace
+
+std::string pattern_error(std::string_view pattern) {
+  re2::RE2 compiled(re2::StringPiece(pattern.data(), pattern.size()), pattern_options());
+  return compiled.ok() ? std::string() : compiled.error();
+}
+
+PathRewriter::PathRewriter() = default;
+PathRewriter::PathRewriter(PathRewriter&&) noexcept = default;
+PathRewriter& PathRewriter::operator=(PathRewriter&&) noexcept = default;
+PathRewriter::~PathRewriter() = default;
+
 PathRewriter::PathRewriter(const std::vector<std::pair<std::string, std::string>>& rules) {
   for (const auto& [pattern, replacement] : rules) {
-    rules_.emplace_back(std::regex(pattern, std::regex::ECMAScript), replacement);
+    auto compiled = std::make_unique<re2::RE2>(pattern, pattern_options());
+    if (!compiled->ok()) throw std::invalid_argument(compiled->error());
+    rules_.push_back({std::move(compiled), replacement});
   }
 }
 
 std::string PathRewriter::apply(std::string_view target) const {
-  for (const auto& [pattern, replacement] : rules_) {
-    if (std::regex_search(target.begin(), target.end(), pattern)) {
-      std::string out;
-      std::regex_replace(std::back_inserter(out), target.begin(), target.end(), pattern, replacement,
-                         std::regex_constants::format_first_only);
-      return out;
+  const re2::StringPiece text(target.data(), target.size());
+  for (const auto& rule : rules_) {
+    std::vector<re2::StringPiece> groups(static_cast<std::size_t>(rule.pattern->NumberOfCapturingGroups()) + 1);
+    if (!rule.pattern->Match(text, 0, text.size(), re2::RE2::UNANCHORED, groups.data(),
+                             static_cast<int>(groups.size()))) {
+      continue;
     }
+    const std::size_t begin = static_cast<std::size_t>(groups[0].data() - target.data());
+    std::string out(target.substr(0, begin));
+    expand(out, rule.replacement, target, groups);
+    out.append(target.substr(begin + groups[0].size()));
+    return out;
   }
   return std::string(target);
 }

@@ -64,7 +64,31 @@ TEST(PathRewriter, ReplacementsUseJavaScriptGroupsAndReplaceTheFirstOccurrenceOn
   EXPECT_EQ(remove.apply("/remove/rest"), "/rest");
 }
 
-TEST(PathRewriter, BadPatternsThrow) { EXPECT_THROW(PathRewriter(Rules{{"(", "x"}}), std::regex_error); }
+TEST(PathRewriter, BadPatternsThrow) { EXPECT_THROW(PathRewriter(Rules{{"(", "x"}}), std::invalid_argument); }
+
+// RE2 has no backreferences nor lookaround: a pattern that needs backtracking is refused when
+// the configuration loads.
+TEST(PathRewriter, PatternsThatNeedBacktrackingAreRefused) {
+  EXPECT_FALSE(pattern_error("^/(a)\\1").empty());
+  EXPECT_FALSE(pattern_error("^/(?=admin)").empty());
+  EXPECT_TRUE(pattern_error("^/api/(v[0-9]+)/(.*)$").empty());
+}
+
+// Matching is linear: a long target against a pattern that backtracks badly elsewhere answers
+// at once, and a rule that does not match leaves the target as it is.
+TEST(PathRewriter, LongTargetsAreMatchedWithoutBacktracking) {
+  PathRewriter rewriter(Rules{{"^/(a+)+$", "/x"}, {"^/(.*)/end$", "/$1"}});
+  const std::string target = "/" + std::string(16 * 1024, 'a') + "b";
+  EXPECT_EQ(rewriter.apply(target), target);
+  EXPECT_EQ(rewriter.apply("/" + std::string(16 * 1024, 'c') + "/end"), "/" + std::string(16 * 1024, 'c'));
+}
+
+TEST(PathRewriter, ReplacementsKnowJavaScriptsSpecialPatterns) {
+  PathRewriter rewriter(Rules{{"b+", "[$`|$&|$'|$$|$2|$10|$1]"}});
+  EXPECT_EQ(rewriter.apply("abbc"), "a[a|bb|c|$|$2|$10|$1]c");
+  PathRewriter groups(Rules{{"^/(\\w)(\\w)", "/$2$1$12"}});
+  EXPECT_EQ(groups.apply("/ab/c"), "/baa2/c");
+}
 
 TEST(UpstreamTarget, JoinsTheBasePathWithOneSlash) {
   EXPECT_EQ(join_upstream_target("", "/api/1"), "/api/1");
