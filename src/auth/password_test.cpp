@@ -98,7 +98,10 @@ TEST(PasswordHashing, AFullQueueIsRefusedAtOnceWithUnavailable) {
     boost::asio::co_spawn(
         io,
         [&]() -> Task<void> {
-          co_await hashing.run([released] { released.wait(); });
+          // Built in one statement, awaited in the next: GCC 12 can destroy a class-type
+          // temporary made inside a co_await expression twice (here, the shared_future).
+          auto job = hashing.run([released] { released.wait(); });
+          co_await std::move(job);
           ++finished;
         },
         boost::asio::detached);
