@@ -116,12 +116,19 @@ TEST(QueueProcess, WorkerKilledMidJobLosesNothingAndAnotherNodeCompletesItsJobs)
     }
     return total;
   };
-  ASSERT_TRUE(wait_until(
+  // Done when nothing waits anywhere (the queue, retries in work.delayed, the workers' lists) and
+  // every job has an outcome: a moment with the queue and the lists empty can still come before
+  // the last outcomes are written, or while a job waits for its retry.
+  const bool settled = wait_until(
       [&] {
-        return count({"LLEN", "work.queue"}) == 0 && processing() == 0;
+        return count({"LLEN", "work.queue"}) == 0 && count({"ZCARD", "work.delayed"}) == 0 &&
+               processing() == 0 && count({"LLEN", "work.done"}) >= kJobs;
       },
-      120s))
-      << read_file(dir / "second.log");
+      120s);
+  EXPECT_TRUE(settled) << "queue " << count({"LLEN", "work.queue"}) << ", delayed "
+                       << count({"ZCARD", "work.delayed"}) << ", processing " << processing() << ", done "
+                       << count({"LLEN", "work.done"}) << "\n"
+                       << read_file(dir / "second.log");
 
   std::set<std::string> completed;
   std::istringstream lines(redis.redis_cli({"LRANGE", "work.done", "0", "-1"}));
