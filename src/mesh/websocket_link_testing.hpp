@@ -176,4 +176,14 @@ class Dialer {
 
 inline std::string numbered(std::size_t i) { return R"({"t":"data","n":)" + std::to_string(i) + "}"; }
 
+// rejected_handshakes() once it reaches `expected`, or its value after 5 s: a listener counts a
+// refusal on its own thread, possibly after the dialer has seen the handshake fail.
+inline std::uint64_t rejected_handshakes_settled(std::uint64_t expected) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (rejected_handshakes() < expected && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return rejected_handshakes();
+}
+
 }  // namespace plume::mesh::testing
