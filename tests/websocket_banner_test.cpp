@@ -50,7 +50,8 @@ TEST(WebSocketBanner, MeshLinksNameNoVersion) {
       expect_no_version_banner(upgrade(port, "/_mesh"));
     } else {
       HttpClient client(port);
-      client.send_raw("GET /_mesh HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: TLS/1.3\r\n\r\n");
+      client.send_raw(
+          "GET /_mesh HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: TLS/1.3\r\n\r\n");
       expect_no_version_banner(client.read_reply());
     }
     server.stop();

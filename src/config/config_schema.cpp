@@ -395,15 +395,15 @@ Rule gateway() {
       object({{"target", target},
               {"targets", list(target)},
               {"changeOrigin", boolean()},
-              {"pathRewrite",
-               with_check(map_of(text(), "a map of patterns to replacements"),
-                          [](const Json& v, const Place& place) {
-                            for (const auto& [pattern, replacement] : v.get_object()) {
-                              if (auto why = gateway::pattern_error(pattern); !why.empty()) {
-                                place.child(pattern).fail("expected a regular expression (RE2 syntax): " + why);
-                              }
-                            }
-                          })},
+              {"pathRewrite", with_check(map_of(text(), "a map of patterns to replacements"),
+                                         [](const Json& v, const Place& place) {
+                                           for (const auto& [pattern, replacement] : v.get_object()) {
+                                             if (auto why = gateway::pattern_error(pattern); !why.empty()) {
+                                               place.child(pattern).fail(
+                                                   "expected a regular expression (RE2 syntax): " + why);
+                                             }
+                                           }
+                                         })},
               {"ws", boolean()},
               {"xfwd", boolean()},
               {"forwarded", one_of({"drop", "keep"})},

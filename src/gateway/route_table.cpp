@@ -1,7 +1,7 @@
 #include "gateway/route_table.hpp"
 
-#include <boost/beast/core/string.hpp>
 #include <re2/re2.h>
+#include <boost/beast/core/string.hpp>
 
 namespace plume::gateway {
 
@@ -111,7 +111,8 @@ PathRewriter::PathRewriter(const std::vector<std::pair<std::string, std::string>
 std::string PathRewriter::apply(std::string_view target) const {
   const re2::StringPiece text(target.data(), target.size());
   for (const auto& rule : rules_) {
-    std::vector<re2::StringPiece> groups(static_cast<std::size_t>(rule.pattern->NumberOfCapturingGroups()) + 1);
+    std::vector<re2::StringPiece> groups(static_cast<std::size_t>(rule.pattern->NumberOfCapturingGroups()) +
+                                         1);
     if (!rule.pattern->Match(text, 0, text.size(), re2::RE2::UNANCHORED, groups.data(),
                              static_cast<int>(groups.size()))) {
       continue;

@@ -196,18 +196,18 @@ Task<WebSocketLink::HandshakeRead> WebSocketLink::read_handshake_frame(std::stri
 
 std::string WebSocketLink::dial_proof(std::string_view listener_nonce, std::string_view dialer_nonce,
                                       std::string_view dialer_instance) const {
-  return hmac_sha256_hex(settings_.secret,
-                  with_binding("dial|" + std::string(listener_nonce) + "|" + std::string(dialer_nonce) + "|" +
-                                   std::string(dialer_instance),
-                               binding_));
+  return hmac_sha256_hex(
+      settings_.secret, with_binding("dial|" + std::string(listener_nonce) + "|" + std::string(dialer_nonce) +
+                                         "|" + std::string(dialer_instance),
+                                     binding_));
 }
 
 std::string WebSocketLink::listen_proof(std::string_view dialer_nonce, std::string_view listener_nonce,
                                         std::string_view listener_instance) const {
   return hmac_sha256_hex(settings_.secret,
-                  with_binding("listen|" + std::string(dialer_nonce) + "|" + std::string(listener_nonce) +
-                                   "|" + std::string(listener_instance),
-                               binding_));
+                         with_binding("listen|" + std::string(dialer_nonce) + "|" +
+                                          std::string(listener_nonce) + "|" + std::string(listener_instance),
+                                      binding_));
 }
 
 Task<WebSocketLink::TlsOutcome> WebSocketLink::tls_handshake(std::string_view remote) {

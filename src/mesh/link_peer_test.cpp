@@ -68,11 +68,11 @@ class HandListener {
             ws, {{"t", "challenge"}, {"v", 1}, {"node", "hand"}, {"instance", instance}, {"nonce", nonce}});
         auto hello = read_object(ws);
         hello_proof_valid =
-            text(hello, "proof") ==
-            hmac_sha256_hex(secret, "dial|" + nonce + "|" + text(hello, "nonce") + "|" + text(hello, "instance"));
+            text(hello, "proof") == hmac_sha256_hex(secret, "dial|" + nonce + "|" + text(hello, "nonce") +
+                                                                "|" + text(hello, "instance"));
         write_object(ws, {{"t", "welcome"},
-                          {"proof", hmac_sha256_hex(welcome_secret, "listen|" + text(hello, "nonce") + "|" + nonce +
-                                                                 "|" + instance)}});
+                          {"proof", hmac_sha256_hex(welcome_secret, "listen|" + text(hello, "nonce") + "|" +
+                                                                        nonce + "|" + instance)}});
         welcomed_at = std::chrono::steady_clock::now();
         if (behaviour == Behaviour::WrongProof) {
           close_code = close_code_seen(ws);
@@ -111,23 +111,22 @@ class HandDialer {
     ws_.handshake(address, "/_mesh");
     auto challenge = read_object(ws_);
     const std::string nonce = random_hex();
-    write_object(
-        ws_,
-        {{"t", "hello"},
-         {"v", 1},
-         {"node", "hand"},
-         {"instance", instance},
-         {"address", "127.0.0.1:9"},
-         {"nonce", nonce},
-         {"proof", hmac_sha256_hex(secret, "dial|" + text(challenge, "nonce") + "|" + nonce + "|" + instance)}});
+    write_object(ws_, {{"t", "hello"},
+                       {"v", 1},
+                       {"node", "hand"},
+                       {"instance", instance},
+                       {"address", "127.0.0.1:9"},
+                       {"nonce", nonce},
+                       {"proof", hmac_sha256_hex(secret, "dial|" + text(challenge, "nonce") + "|" + nonce +
+                                                             "|" + instance)}});
     if (behaviour == Behaviour::WrongProof) {
       close_code = close_code_seen(ws_);
       return;
     }
     auto welcome = read_object(ws_);
     welcome_proof_valid =
-        text(welcome, "proof") == hmac_sha256_hex(secret, "listen|" + nonce + "|" + text(challenge, "nonce") + "|" +
-                                                       text(challenge, "instance"));
+        text(welcome, "proof") == hmac_sha256_hex(secret, "listen|" + nonce + "|" + text(challenge, "nonce") +
+                                                              "|" + text(challenge, "instance"));
     welcomed_at = std::chrono::steady_clock::now();
   }
 
