@@ -21,7 +21,7 @@ PLUME_BUILD_PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev libssl-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libcrypt-dev
   libhiredis-dev libpq-dev libre2-dev redis-server redis-tools postgresql postgresql-client
-  libgtest-dev libbenchmark-dev
+  libgtest-dev libbenchmark-dev python3
 )
 
 plume_log() { printf '==> %s\n' "$*" >&2; }
